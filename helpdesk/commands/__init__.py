@@ -1,0 +1,1 @@
+"""Typer sub-commands, one module per noun; `helpdesk/cli.py` assembles them."""

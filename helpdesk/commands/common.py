@@ -1,0 +1,83 @@
+"""What every command shares: the opened desk, the acting agent, reading bodies."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import typer
+
+from helpdesk.errors import Invalid
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from helpdesk.db import Desk
+    from helpdesk.services.actors import Actor
+
+
+@dataclass
+class Options:
+    db: str | None = None
+    who: str | None = None
+
+
+options = Options()
+_desk: Desk | None = None
+
+JSON = typer.Option(False, "--json", help="Print one JSON document (errors too, on stderr).")
+CSV = typer.Option(False, "--csv", help="Print CSV (list commands).")
+LIMIT = typer.Option(100, "--limit", "-n", min=1, help="At most this many rows; the output says N of M when cut.")
+
+
+def desk() -> Desk:
+    """The database of --db / HELPDESK_DB / the default file, migrated to head."""
+    global _desk
+    if _desk is None:
+        from helpdesk.db import open_desk
+
+        _desk = open_desk(options.db)
+    return _desk
+
+
+def reset() -> None:
+    """Forget the opened desk (tests run many commands in one process)."""
+    global _desk
+    if _desk is not None:
+        _desk.close()
+    _desk = None
+
+
+def actor(session: Session) -> Actor:
+    from helpdesk.services.actors import resolve_actor
+    from helpdesk.userconfig import acting_agent
+
+    return resolve_actor(session, acting_agent(options.who))
+
+
+def write(fn):
+    """Run fn(session, actor) in one write transaction."""
+    return desk().write(lambda s: fn(s, actor(s)))
+
+
+def read(fn):
+    with desk().read() as s:
+        return fn(s, actor(s))
+
+
+def body_text(value: str | None, *, required: bool = True) -> str | None:
+    """--body TEXT, or --body - to read standard input."""
+    if value == "-":
+        value = sys.stdin.read()
+    if required and not (value or "").strip():
+        raise Invalid("must not be empty (use --body TEXT, or --body - to read standard input)", field="body")
+    return value
+
+
+def ticket_number(value: str) -> int:
+    """'123' or '#123' -> 123."""
+    text = value.strip().lstrip("#")
+    if not text.isdigit():
+        raise Invalid(f"{value!r} is not a ticket number", field="id")
+    return int(text)

@@ -1,0 +1,312 @@
+"""`helpdesk ticket ...`: the scripted ticket lifecycle."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from helpdesk import render
+from helpdesk.commands.common import CSV, JSON, LIMIT, body_text, read, ticket_number, write
+
+app = typer.Typer(help="Create, find, change and answer tickets.", no_args_is_help=True)
+
+LIST_COLUMNS = ("id", "status", "priority", "subject", "requester", "assignee", "team", "updated_at")
+
+
+@app.command("create")
+def create(
+    subject: Optional[str] = typer.Option(None, "--subject", "-s", help="One-line summary."),
+    body: Optional[str] = typer.Option(None, "--body", "-b", help="First message; '-' reads standard input."),
+    requester: Optional[str] = typer.Option(None, "--requester", "-r", help="Requester email (contact created on first sight)."),
+    priority: str = typer.Option("normal", "--priority", "-p", help="low, normal, high or urgent."),
+    type_: Optional[str] = typer.Option(None, "--type", help="question, incident, problem or task."),
+    tag: list[str] = typer.Option([], "--tag", "-t", help="A tag (repeat for more)."),
+    assignee: Optional[str] = typer.Option(None, "--assignee", "-a", help="Agent email or name."),
+    team: Optional[str] = typer.Option(None, "--team", help="Team name."),
+    channel: str = typer.Option("api", "--channel", help="api, email, phone, chat, web, import, walk_in, other."),
+    field: list[str] = typer.Option([], "--field", "-f", help="Custom field KEY=VALUE (repeat for more)."),
+    from_: Optional[str] = typer.Option(None, "--from", help="Read tickets as JSON Lines from this file ('-' = stdin)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the new ticket number(s)."),
+    json_out: bool = JSON,
+) -> None:
+    """Create a ticket, or many from JSON Lines.
+
+    Examples:\n
+      helpdesk ticket create -s "Printer jams" -r alice@example.com -p high -t printer\n
+      echo "It smokes" | helpdesk ticket create -s "Printer" --body - --quiet\n
+      helpdesk ticket create --from tickets.jsonl   (one JSON object per line; all or nothing)
+    """
+    from helpdesk.services.tickets import NewTicket, create_ticket, parse_field_assignment
+
+    if from_ is not None:
+        return _create_many(from_, quiet, json_out)
+    if not subject:
+        raise typer.BadParameter("--subject is required (or --from FILE)", param_hint="--subject")
+    new = NewTicket(subject=subject, body=body_text(body, required=False), requester=requester, priority=priority,
+                    type=type_, tags=tag, assignee=assignee, team=team, channel=channel,
+                    fields=dict(parse_field_assignment(f) for f in field))
+    number = write(lambda s, who: create_ticket(s, who, new).id)
+    if quiet:
+        print(number)
+    elif json_out:
+        _show_json(number, detail=False)
+    else:
+        render.say(f"created #{number}")
+        print(number)
+
+
+def _create_many(source: str, quiet: bool, json_out: bool) -> None:
+    from helpdesk.services.batch import create_from_lines, read_lines
+
+    lines = read_lines(source)
+    numbers = write(lambda s, who: create_from_lines(s, who, lines))
+    if json_out:
+        render.emit_json({"created": numbers, "count": len(numbers)})
+        return
+    if not quiet:
+        render.say(f"created {len(numbers)} tickets")
+    print("\n".join(map(str, numbers)))
+
+
+@app.command("list")
+def list_(
+    query: list[str] = typer.Argument(None, help="Query, e.g. status:open,pending priority:>=high assignee:me \"free text\"."),
+    limit: int = LIMIT,
+    sort: str = typer.Option("updated", "--sort", help="updated, created, id, priority, due or status."),
+    asc: bool = typer.Option(False, "--asc", help="Oldest / lowest first."),
+    json_out: bool = JSON,
+    csv_out: bool = CSV,
+) -> None:
+    """List tickets matching a query (newest change first).
+
+    Examples:\n
+      helpdesk ticket list status:open assignee:me\n
+      helpdesk ticket list 'priority:>=high -tag:spam created:>2026-01-01' --json\n
+      helpdesk ticket list 退款 --csv > refunds.csv
+    """
+    from helpdesk.services.listing import find_tickets, ticket_dicts
+
+    text = " ".join(query or [])
+
+    def fetch(s, who):
+        page = find_tickets(s, who, text, limit=limit, sort=sort, descending=not asc)
+        return ticket_dicts(s, page.tickets), page.total
+
+    rows, total = read(fetch)
+    if json_out:
+        render.emit_json({"query": text, "total": total, "count": len(rows), "tickets": rows})
+    elif csv_out:
+        render.emit_csv(LIST_COLUMNS, ([_cell(r, c) for c in LIST_COLUMNS] for r in rows))
+    else:
+        caption = f"{len(rows)} of {total} tickets" + (" (use --limit for more)" if total > len(rows) else "")
+        render.table(("#", "status", "priority", "subject", "requester", "assignee", "updated"),
+                     ([f"#{r['id']}", r["status"], r["priority"], r["subject"], _cell(r, "requester"),
+                       r["assignee"] or "", render.age(r["updated_at"])] for r in rows), caption=caption)
+
+
+def _cell(row: dict, column: str):
+    value = row[column]
+    if column == "requester":
+        return (value or {}).get("email") or (value or {}).get("name") or ""
+    return value
+
+
+@app.command("show")
+def show(ticket: str = typer.Argument(..., help="Ticket number."), json_out: bool = JSON) -> None:
+    """Show a ticket with its conversation and history."""
+    number = ticket_number(ticket)
+    if json_out:
+        return _show_json(number)
+    from helpdesk.commands.ticket_view import print_ticket
+
+    print_ticket(_detail(number))
+
+
+def _detail(number: int, detail: bool = True) -> dict:
+    from helpdesk.services.listing import ticket_detail, ticket_dicts
+    from helpdesk.services.tickets import get_ticket
+
+    def fetch(s, _who):
+        t = get_ticket(s, number)
+        return ticket_detail(s, t) if detail else ticket_dicts(s, [t])[0]
+
+    return read(fetch)
+
+
+def _show_json(number: int, detail: bool = True) -> None:
+    render.emit_json(_detail(number, detail))
+
+
+@app.command("update")
+def update(
+    tickets: list[str] = typer.Argument(..., help="Ticket number(s)."),
+    status: Optional[str] = typer.Option(None, "--status", help="new, open, pending, on_hold, solved (closed: use close)."),
+    priority: Optional[str] = typer.Option(None, "--priority", "-p"),
+    type_: Optional[str] = typer.Option(None, "--type", help="question, incident, problem, task, or none."),
+    subject: Optional[str] = typer.Option(None, "--subject"),
+    assignee: Optional[str] = typer.Option(None, "--assignee", "-a", help="Agent email or name; 'none' unassigns."),
+    team: Optional[str] = typer.Option(None, "--team", help="Team name; 'none' clears."),
+    add_tag: list[str] = typer.Option([], "--add-tag"),
+    remove_tag: list[str] = typer.Option([], "--remove-tag"),
+    field: list[str] = typer.Option([], "--field", "-f", help="KEY=VALUE; KEY= removes the field."),
+    if_version: Optional[int] = typer.Option(None, "--if-version", help="Refuse (exit 4) if the ticket changed since this version."),
+    json_out: bool = JSON,
+) -> None:
+    """Change one or more tickets (all in one transaction).
+
+    Examples:\n
+      helpdesk ticket update 12 --status pending --add-tag waiting-parts\n
+      helpdesk ticket update 12 13 14 --assignee bob@example.com --priority high\n
+      helpdesk ticket update 12 --if-version 7 --status solved   (compare-and-set)
+    """
+    from helpdesk.services.tickets import UNSET, TicketChanges, parse_field_assignment, update_ticket
+
+    numbers = [ticket_number(t) for t in tickets]
+    if if_version is not None and len(numbers) > 1:
+        raise typer.BadParameter("--if-version takes a single ticket", param_hint="--if-version")
+    changes = TicketChanges(
+        subject=subject if subject is not None else UNSET,
+        status=status if status is not None else UNSET,
+        priority=priority if priority is not None else UNSET,
+        type=_none_or(type_), assignee=_none_or(assignee), team=_none_or(team),
+        add_tags=add_tag, remove_tags=remove_tag, fields=dict(parse_field_assignment(f) for f in field),
+    )
+    if changes.is_empty():
+        raise typer.BadParameter("nothing to change; see helpdesk ticket update --help")
+    diffs = write(lambda s, who: {n: update_ticket(s, who, n, changes, if_version=if_version) for n in numbers})
+    _report_changes(diffs, json_out)
+
+
+def _none_or(value: str | None):
+    from helpdesk.services.tickets import UNSET
+
+    if value is None:
+        return UNSET
+    return None if value.strip().lower() in ("none", "") else value
+
+
+def _report_changes(diffs: dict[int, dict], json_out: bool) -> None:
+    if json_out:
+        render.emit_json({"tickets": [{"id": n, "changed": {k: {"old": o, "new": v} for k, (o, v) in d.items()}}
+                                      for n, d in diffs.items()]})
+        return
+    for n, d in diffs.items():
+        render.say(f"#{n}: " + ("; ".join(f"{k} {_short(o)} -> {_short(v)}" for k, (o, v) in d.items()) or "no change"))
+
+
+def _short(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(value) + "]"
+    return "-" if value in (None, "") else str(value)
+
+
+def _message(kind: str, ticket: str, body: str | None, if_version: int | None, json_out: bool) -> None:
+    from helpdesk.services.conversation import add_agent_message
+
+    number, text = ticket_number(ticket), body_text(body)
+    message_id = write(lambda s, who: add_agent_message(s, who, number, text, kind=kind, if_version=if_version).id)
+    if json_out:
+        render.emit_json({"ticket": number, "message": message_id, "kind": kind})
+    else:
+        render.say(f"#{number}: {'reply sent' if kind == 'reply' else 'internal note added'}")
+
+
+@app.command("reply")
+def reply(ticket: str = typer.Argument(...), body: Optional[str] = typer.Option(None, "--body", "-b", help="Text, or '-' for stdin."),
+          if_version: Optional[int] = typer.Option(None, "--if-version"), json_out: bool = JSON) -> None:
+    """Add a public reply (the customer sees it)."""
+    _message("reply", ticket, body, if_version, json_out)
+
+
+@app.command("note")
+def note(ticket: str = typer.Argument(...), body: Optional[str] = typer.Option(None, "--body", "-b", help="Text, or '-' for stdin."),
+         if_version: Optional[int] = typer.Option(None, "--if-version"), json_out: bool = JSON) -> None:
+    """Add an internal note (agents only; never mailed)."""
+    _message("note", ticket, body, if_version, json_out)
+
+
+@app.command("close")
+def close(tickets: list[str] = typer.Argument(..., help="Ticket number(s)."), json_out: bool = JSON) -> None:
+    """Close tickets (closed tickets are read-only until reopened)."""
+    from helpdesk.services.tickets import close_ticket
+
+    numbers = [ticket_number(t) for t in tickets]
+    done = write(lambda s, who: {n: close_ticket(s, who, n) for n in numbers})
+    if json_out:
+        render.emit_json({"closed": [n for n, c in done.items() if c], "already_closed": [n for n, c in done.items() if not c]})
+    else:
+        for n, changed in done.items():
+            render.say(f"#{n}: {'closed' if changed else 'was already closed'}")
+
+
+@app.command("reopen")
+def reopen(ticket: str = typer.Argument(...), json_out: bool = JSON) -> None:
+    """Reopen a solved or closed ticket."""
+    from helpdesk.services.tickets import reopen_ticket
+
+    number = ticket_number(ticket)
+    write(lambda s, who: reopen_ticket(s, who, number))
+    render.emit_json({"reopened": number}) if json_out else render.say(f"#{number}: reopened")
+
+
+@app.command("merge")
+def merge(ticket: str = typer.Argument(..., help="The ticket to merge away."),
+          into: str = typer.Option(..., "--into", help="The ticket that keeps the conversation."), json_out: bool = JSON) -> None:
+    """Merge a ticket into another: its messages move, it is closed with a link."""
+    from helpdesk.services.tickets import merge_tickets
+
+    source, target = ticket_number(ticket), ticket_number(into)
+    write(lambda s, who: merge_tickets(s, who, source, target))
+    render.emit_json({"merged": source, "into": target}) if json_out else render.say(f"#{source} merged into #{target}")
+
+
+@app.command("link")
+def link(ticket: str = typer.Argument(...), other: str = typer.Argument(...), json_out: bool = JSON) -> None:
+    """Link two related tickets (both show the link)."""
+    from helpdesk.services.tickets import link_tickets
+
+    a, b = ticket_number(ticket), ticket_number(other)
+    made = write(lambda s, who: link_tickets(s, who, a, b))
+    render.emit_json({"linked": [a, b], "new": made}) if json_out else render.say(f"#{a} <-> #{b}" + ("" if made else " (already linked)"))
+
+
+@app.command("bulk")
+def bulk(
+    query: list[str] = typer.Argument(..., help="Which tickets (query language)."),
+    set_: list[str] = typer.Option(..., "--set", help="FIELD=VALUE: status, priority, type, assignee, team, add-tag, remove-tag, field.KEY."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Apply; without it only shows what would change."),
+    json_out: bool = JSON,
+) -> None:
+    """Change every ticket matching a query, in one transaction.
+
+    Examples:\n
+      helpdesk ticket bulk 'tag:spam status:new' --set status=closed          (preview)\n
+      helpdesk ticket bulk 'assignee:bob status:open' --set assignee=alice --yes
+    """
+    from helpdesk.commands.common import desk
+    from helpdesk.services.bulk import matching_ids, parse_assignments, update_many
+
+    text, changes = " ".join(query), parse_assignments(set_)
+
+    def run(s, who):
+        return update_many(s, who, matching_ids(s, who, text), changes)
+
+    if yes:
+        result = write(run)
+    else:
+        from helpdesk.commands.common import actor
+
+        result = desk().rehearse(lambda s: run(s, actor(s)))
+    if json_out:
+        render.emit_json({"applied": yes, "matched": len(result.changed) + len(result.unchanged) + len(result.skipped),
+                          "changed": {str(k): {f: {"old": o, "new": n} for f, (o, n) in d.items()} for k, d in result.changed.items()},
+                          "unchanged": result.unchanged, "skipped": {str(k): v for k, v in result.skipped.items()}})
+        return
+    for n, d in result.changed.items():
+        render.say(f"#{n}: " + "; ".join(f"{k} {_short(o)} -> {_short(v)}" for k, (o, v) in d.items()))
+    for n, why in result.skipped.items():
+        render.say(f"#{n}: skipped ({why})")
+    verb = "changed" if yes else "would change"
+    render.say(f"{len(result.changed)} tickets {verb}, {len(result.unchanged)} already so, {len(result.skipped)} skipped"
+               + ("" if yes else " — add --yes to apply"))

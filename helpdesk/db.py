@@ -1,0 +1,214 @@
+"""Engine, sessions and migrations; every backend difference of the storage layer.
+
+Writes go through `Desk.write(fn)`: on SQLite the transaction starts with
+`BEGIN IMMEDIATE` (a deferred BEGIN that later writes fails with "database is
+locked" under contention) and is retried while the database stays busy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from helpdesk.errors import HelpdeskError
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 10_000
+WRITE_RETRIES = 6
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("helpdesk", appauthor=False)) / "helpdesk.db"
+
+
+def resolve_url(db: str | None) -> str:
+    """`--db` / `HELPDESK_DB` value (URL or plain path) -> SQLAlchemy URL."""
+    db = db or os.environ.get("HELPDESK_DB") or str(default_db_path())
+    if "://" in db:
+        return db
+    path = Path(db).expanduser().resolve()
+    return f"sqlite:///{path}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def make_engine(url: str) -> Engine:
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("helpdesk_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def is_busy(exc: BaseException) -> bool:
+    msg = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in msg or "database is busy" in msg
+
+
+class Desk:
+    """One opened database: the engine plus read and write sessions."""
+
+    def __init__(self, url: str, engine: Engine):
+        self.url = url
+        self.engine = engine
+        self._write_engine = engine.execution_options(helpdesk_write=True)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def write(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn(session)` in one write transaction, committed on success.
+
+        Retried from the start while SQLite reports the database busy, so a
+        user never sees "database is locked"; any other error rolls back."""
+        delay = 0.05
+        for attempt in range(WRITE_RETRIES):
+            try:
+                with Session(self._write_engine, expire_on_commit=False) as session:
+                    result = fn(session)
+                    session.commit()
+                    return result
+            except OperationalError as exc:
+                if not is_busy(exc) or attempt == WRITE_RETRIES - 1:
+                    raise
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def rehearse(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn(session)` as a write, then roll it back: a preview of its effects."""
+        with Session(self._write_engine, expire_on_commit=False) as session:
+            try:
+                return fn(session)
+            finally:
+                session.rollback()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class MigrationError(HelpdeskError):
+    pass
+
+
+def open_desk(db: str | None = None, *, migrate: bool = True) -> Desk:
+    """Open the database the CLI and TUI use, applying pending migrations."""
+    url = resolve_url(db)
+    desk = Desk(url, make_engine(url))
+    if migrate:
+        upgrade(desk)
+    return desk
+
+
+def current_revision(desk: Desk) -> str | None:
+    with desk.engine.connect() as conn:
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:
+            return None
+
+
+def upgrade(desk: Desk) -> bool:
+    """Bring the schema to head. Cheap when already there: alembic is only
+    imported when something is pending. Returns True if anything ran."""
+    from helpdesk.migrations import HEAD
+
+    current = current_revision(desk)
+    if current == HEAD:
+        return False
+    if current is not None:
+        backup_before_migration(desk, current)
+    from alembic import command
+
+    command.upgrade(alembic_config(desk), "head")
+    return True
+
+
+def alembic_config(desk: Desk):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.attributes["engine"] = desk.engine
+    return cfg
+
+
+def backup_before_migration(desk: Desk, revision: str) -> Path | None:
+    path = sqlite_path(desk.url)
+    if path is None or not path.exists():
+        return None
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.before-{revision}-{stamp}")
+    backup_to(desk, target)
+    return target
+
+
+def backup_to(desk: Desk, target: Path) -> None:
+    """A consistent copy while others keep working (SQLite online backup API)."""
+    import sqlite3
+
+    path = sqlite_path(desk.url)
+    if path is None:
+        raise HelpdeskError("backup works on SQLite desks; use pg_dump for PostgreSQL")
+    target = Path(target)
+    if target.exists():
+        from helpdesk.errors import Conflict
+
+        raise Conflict(f"{target} already exists; choose another file name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".partial")
+    src = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    dst = sqlite3.connect(str(tmp))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    shutil.move(tmp, target)

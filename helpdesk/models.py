@@ -1,0 +1,287 @@
+"""SQLModel tables of the helpdesk, nothing else.
+
+Times are stored as UTC and always come back timezone-aware (see `UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+PRIORITIES = ("low", "normal", "high", "urgent")
+ROLES = ("admin", "agent", "viewer")
+MESSAGE_KINDS = ("reply", "note")
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite has no time zone type, so values are stored as naive UTC there."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def ts(**kw: Any) -> Any:
+    """A timestamp column."""
+    nullable = kw.pop("nullable", True)
+    index = kw.pop("index", False)
+    return Field(default=kw.pop("default", None), sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def json_col(default_factory) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+class Team(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    email: Optional[str] = None
+    created_at: datetime = ts(nullable=False)
+
+
+class Agent(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=Column(String(320), nullable=False, unique=True))
+    name: str
+    role: str = "agent"
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id", index=True)
+    skills: list = json_col(list)
+    capacity: Optional[int] = None
+    active: bool = True
+    created_at: datetime = ts(nullable=False)
+
+
+class Organization(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    tier: Optional[str] = Field(default=None, index=True)
+    domain: Optional[str] = None
+    created_at: datetime = ts(nullable=False)
+
+
+class Contact(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: Optional[str] = Field(default=None, sa_column=Column(String(320), unique=True))
+    name: str
+    phone: Optional[str] = Field(default=None, index=True)
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+    tier: Optional[str] = None
+    created_at: datetime = ts(nullable=False)
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_ticket_status_updated", "status", "updated_at", "id"),
+        Index("ix_ticket_status_priority_updated", "status", "priority", "updated_at", "id"),
+        Index("ix_ticket_assignee_status", "assignee_id", "status", "updated_at"),
+        Index("ix_ticket_team_status", "team_id", "status", "updated_at"),
+        Index("ix_ticket_sla_due", "sla_due_at"),
+        Index("ix_ticket_sla_check", "sla_check_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = "new"
+    priority: str = "normal"
+    type: Optional[str] = None
+    channel: str = "api"
+    requester_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+    assignee_id: Optional[int] = Field(default=None, foreign_key="agent.id")
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id")
+    parent_id: Optional[int] = Field(default=None, foreign_key="ticket.id")
+    merged_into_id: Optional[int] = Field(default=None, foreign_key="ticket.id")
+    external_id: Optional[str] = Field(default=None, sa_column=Column(String(200), unique=True))
+    fingerprint: Optional[str] = Field(default=None, index=True)
+    fields: dict = json_col(dict)
+    created_at: datetime = ts(nullable=False, index=True)
+    updated_at: datetime = ts(nullable=False, index=True)
+    first_response_at: Optional[datetime] = ts()
+    solved_at: Optional[datetime] = ts()
+    closed_at: Optional[datetime] = ts()
+    version: int = 1
+    # SLA summary kept on the row so queues filter and sort by it through indexes.
+    sla_policy: Optional[str] = None
+    sla_state: Optional[str] = Field(default=None, index=True)
+    sla_due_at: Optional[datetime] = ts()
+    sla_check_at: Optional[datetime] = ts()
+
+
+class TicketTag(SQLModel, table=True):
+    __tablename__ = "ticket_tag"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    tag: str = Field(primary_key=True, index=True)
+
+
+class TicketLink(SQLModel, table=True):
+    __tablename__ = "ticket_link"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    other_id: int = Field(foreign_key="ticket.id", primary_key=True, index=True)
+    kind: str = "related"
+
+
+class Message(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = "reply"
+    author_agent_id: Optional[int] = Field(default=None, foreign_key="agent.id")
+    author_contact_id: Optional[int] = Field(default=None, foreign_key="contact.id")
+    author_name: Optional[str] = None
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    channel: Optional[str] = None
+    mail_message_id: Optional[str] = Field(default=None, index=True)
+    headers: dict = json_col(dict)
+    created_at: datetime = ts(nullable=False)
+
+
+class Attachment(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    filename: str
+    content_type: str = "application/octet-stream"
+    size: int = 0
+    sha256: Optional[str] = None
+    path: Optional[str] = None
+
+
+class Event(SQLModel, table=True):
+    """Append-only audit trail: one row per changed field."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id", index=True)
+    entity: str = "ticket"
+    entity_id: Optional[int] = None
+    at: datetime = ts(nullable=False, index=True)
+    actor: str
+    field: str
+    old: Optional[str] = Field(default=None, sa_column=Column(Text))
+    new: Optional[str] = Field(default=None, sa_column=Column(Text))
+    reason: Optional[str] = None
+
+
+class Asset(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    serial: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    model: Optional[str] = None
+    contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
+    warranty_end: Optional[datetime] = ts()
+    notes: Optional[str] = None
+    created_at: datetime = ts(nullable=False)
+
+
+class TicketAsset(SQLModel, table=True):
+    __tablename__ = "ticket_asset"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    asset_id: int = Field(foreign_key="asset.id", primary_key=True, index=True)
+
+
+class SavedView(SQLModel, table=True):
+    __tablename__ = "saved_view"
+    __table_args__ = (UniqueConstraint("name", "agent_id", name="uq_saved_view_name_agent"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    query: str
+    agent_id: Optional[int] = Field(default=None, foreign_key="agent.id")
+    created_at: datetime = ts(nullable=False)
+
+
+class Setting(SQLModel, table=True):
+    """Team-wide settings (`helpdesk config`), and stored configuration such as SLA policies."""
+
+    key: str = Field(primary_key=True)
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    updated_at: datetime = ts(nullable=False)
+
+
+class SlaClock(SQLModel, table=True):
+    """One SLA clock of one ticket (first_response, next_response, resolution)."""
+
+    __tablename__ = "sla_clock"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    kind: str = Field(primary_key=True)
+    policy: str
+    target_seconds: int
+    state: str
+    started_at: Optional[datetime] = ts()
+    due_at: Optional[datetime] = ts()
+    warn_at: Optional[datetime] = ts()
+    met_at: Optional[datetime] = ts()
+    breached_at: Optional[datetime] = ts()
+    elapsed_seconds: int = 0
+    warned_at: Optional[datetime] = ts()
+    breach_fired_at: Optional[datetime] = ts()
+
+
+class Notification(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", index=True)
+    ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id")
+    kind: str
+    text: str
+    created_at: datetime = ts(nullable=False)
+    read_at: Optional[datetime] = ts()
+
+
+class Outbox(SQLModel, table=True):
+    """Mail waiting to go out; the worker sends it with retries."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id", index=True)
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    kind: str = "reply"
+    to_addr: str
+    subject: str
+    mail_message_id: str = Field(index=True)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(default="queued", index=True)
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = ts(index=True)
+    last_error: Optional[str] = None
+    created_at: datetime = ts(nullable=False)
+    sent_at: Optional[datetime] = ts()
+
+
+class MailReceipt(SQLModel, table=True):
+    """Every inbound mail we took, so a re-delivered message is not ingested twice."""
+
+    __tablename__ = "mail_receipt"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mail_message_id: Optional[str] = Field(default=None, index=True)
+    sender: Optional[str] = Field(default=None, index=True)
+    received_at: datetime = ts(nullable=False, index=True)
+    ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id")
+    action: str
+    reason: Optional[str] = None

@@ -1,0 +1,142 @@
+"""Query tree (helpdesk.query) -> SQLAlchemy conditions on Ticket.
+
+Names in a query (agents, teams) are looked up here, so an unknown one is an
+`Invalid` naming the term rather than a silently empty result."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from helpdesk import search
+from helpdesk.errors import Invalid
+from helpdesk.models import PRIORITIES, Agent, Contact, Organization, Team, Ticket, TicketTag
+from helpdesk.query import Query, Term
+
+T = Ticket.__table__.c
+ORDERED_OPS = {">": "__gt__", ">=": "__ge__", "<": "__lt__", "<=": "__le__", "=": "__eq__"}
+
+
+class Compiler:
+    def __init__(self, session: Session, *, me: int | None, now: datetime):
+        self.session = session
+        self.me = me
+        self.now = now
+        self.dialect = session.get_bind().dialect.name
+
+    def compile(self, query: Query) -> ColumnElement:
+        return and_(True, *(self.term(t) for t in query.terms))
+
+    def term(self, term: Term) -> ColumnElement:
+        cond, nullable_col = self._positive(term)
+        if not term.negated:
+            return cond
+        # "-assignee:bob" must still list unassigned tickets: NULL is "not bob".
+        return or_(not_(cond), nullable_col.is_(None)) if nullable_col is not None else not_(cond)
+
+    def _positive(self, term: Term) -> tuple[ColumnElement, Any]:
+        f, values = term.field, term.values
+        if f in ("status", "type", "channel"):
+            return T[f].in_(values), T[f] if f == "type" else None
+        if f == "priority":
+            return T.priority.in_(_priority_set(term)), None
+        if f == "id":
+            return _ordered(T.id, term), None
+        if f in ("created", "updated", "solved", "closed"):
+            return _ordered(T[f"{f}_at"], term), T[f"{f}_at"] if f in ("solved", "closed") else None
+        if f == "tag":
+            return T.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag.in_([v.lower() for v in values]))), None
+        if f == "assignee":
+            return self._people(term, T.assignee_id, self._agent_ids), T.assignee_id
+        if f == "team":
+            return self._people(term, T.team_id, self._team_ids), T.team_id
+        if f == "requester":
+            return T.requester_id.in_(self._contact_ids(values)), T.requester_id
+        if f == "org":
+            return self._people(term, T.organization_id, self._org_ids), T.organization_id
+        if f == "org.tier":
+            return self._tier(values), None
+        if f == "sla":
+            return or_(*(self._sla(v, term) for v in values)), T.sla_state
+        if f.startswith("field."):
+            col = T.fields[f.split(".", 1)[1]].as_string()
+            return func.lower(col).in_([v.lower() for v in values]), col
+        if f == "text":
+            return and_(*(T.id.in_(search.matching_ids(self.dialect, v)) for v in values)), None
+        raise Invalid(f"{term.source} — field {f!r} cannot be searched yet", field=f)
+
+    def _people(self, term: Term, col, lookup) -> ColumnElement:
+        wants_none = "none" in term.values
+        names = [v for v in term.values if v != "none"]
+        conds = [col.is_(None)] if wants_none else []
+        if names:
+            conds.append(col.in_(lookup(term, names)))
+        return or_(*conds)
+
+    def _agent_ids(self, term: Term, names: list[str]) -> list[int]:
+        ids = []
+        for name in names:
+            if name == "me":
+                if self.me is None:
+                    raise Invalid(f"{term.source} — 'me' needs an acting agent (--as EMAIL or HELPDESK_AGENT)", field="assignee")
+                ids.append(self.me)
+                continue
+            found = self.session.execute(select(Agent.id).where(
+                or_(func.lower(Agent.email) == name, func.lower(Agent.name) == name))).scalars().all()
+            if not found:
+                raise Invalid(f"{term.source} — no agent {name!r}", field="assignee")
+            ids.extend(found)
+        return ids
+
+    def _team_ids(self, term: Term, names: list[str]) -> list[int]:
+        found = self.session.execute(select(Team.id, func.lower(Team.name)).where(func.lower(Team.name).in_(names))).all()
+        missing = set(names) - {n for _, n in found}
+        if missing:
+            raise Invalid(f"{term.source} — no team {sorted(missing)[0]!r}", field="team")
+        return [i for i, _ in found]
+
+    def _org_ids(self, term: Term, names: list[str]):
+        return select(Organization.id).where(func.lower(Organization.name).in_(names))
+
+    def _contact_ids(self, values) -> Any:
+        conds = []
+        for v in values:
+            conds.append(func.lower(Contact.email) == v if "@" in v else func.lower(Contact.name).contains(v))
+        return select(Contact.id).where(or_(*conds))
+
+    def _tier(self, values) -> ColumnElement:
+        tiers = [v.lower() for v in values]
+        by_contact = select(Contact.id).where(func.lower(Contact.tier).in_(tiers))
+        by_org = select(Organization.id).where(func.lower(Organization.tier).in_(tiers))
+        return or_(T.requester_id.in_(by_contact), T.organization_id.in_(by_org))
+
+    def _sla(self, value, term: Term) -> ColumnElement:
+        if isinstance(value, tuple):
+            _, op, seconds = value
+            bound = self.now + timedelta(seconds=seconds)
+            running = T.sla_state.in_(("running", "warning", "breached"))
+            return and_(running, getattr(T.sla_due_at, ORDERED_OPS[op])(bound))
+        if value == "running":
+            return T.sla_state.in_(("running", "warning"))
+        return T.sla_state == value
+
+
+def _ordered(col, term: Term) -> ColumnElement:
+    if term.op == "between":
+        lo, hi = term.values
+        return and_(col >= lo, col < hi)
+    if term.op == "=":
+        return col.in_(term.values)
+    return getattr(col, ORDERED_OPS[term.op])(term.values[0])
+
+
+def _priority_set(term: Term) -> list[str]:
+    if term.op == "=":
+        return list(term.values)
+    rank = PRIORITIES.index(term.values[0])
+    keep = {">": lambda r: r > rank, ">=": lambda r: r >= rank, "<": lambda r: r < rank, "<=": lambda r: r <= rank}[term.op]
+    return [p for r, p in enumerate(PRIORITIES) if keep(r)]

@@ -1,0 +1,134 @@
+"""Full-text search over subject, messages and requester: the backend-specific part.
+
+Text is normalised before indexing: Latin-script words stay words, and runs of
+Chinese/Japanese/Korean characters become overlapping bigrams plus the run's
+last character ("打印机" -> "打印 印机 机"). A word index then finds CJK words of
+any length without spaces — two-character words included, which FTS5's trigram
+tokenizer alone cannot match — and a single character through a prefix query.
+SQLite uses FTS5 (unicode61); PostgreSQL a `simple` tsvector over the same text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Integer, bindparam, column, text as sql
+from sqlalchemy.sql.elements import ColumnElement
+
+from helpdesk.errors import Invalid
+
+_CJK = (
+    "\u3040-\u30ff"  # hiragana, katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # han
+    "\uac00-\ud7af"  # hangul
+    "\U00020000-\U0002ffff"
+)
+_TOKEN = re.compile(rf"([{_CJK}]+)|([^\W{_CJK}]+)")
+
+
+def _runs(text: str) -> Iterable[tuple[bool, str]]:
+    """(is_cjk, run) pieces of `text`, lower-cased."""
+    for m in _TOKEN.finditer(text.lower()):
+        yield (True, m.group(1)) if m.group(1) else (False, m.group(2))
+
+
+def _bigrams(run: str) -> list[str]:
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def index_text(text: str) -> str:
+    """The normalised form stored in the index."""
+    out: list[str] = []
+    for cjk, run in _runs(text):
+        if cjk:
+            out.extend(_bigrams(run))
+            out.append(run[-1])
+        else:
+            out.append(run)
+    return " ".join(out)
+
+
+def _fts_part(cjk: bool, run: str, *, prefix: bool) -> str:
+    if cjk:
+        return f'"{run}"*' if len(run) == 1 else '"' + " ".join(_bigrams(run)) + '"'
+    return f'"{run}"*' if prefix else f'"{run}"'
+
+
+def fts_query(phrase: str) -> str:
+    """One user phrase -> an FTS5 expression (parts ANDed; a lone word is a prefix)."""
+    runs = list(_runs(phrase))
+    if not runs:
+        raise Invalid(f"{phrase!r} has no letters or digits to search for", field="text")
+    latin = [run for cjk, run in runs if not cjk]
+    parts = [_fts_part(True, run, prefix=False) for cjk, run in runs if cjk]
+    if len(latin) == 1:
+        parts.append(_fts_part(False, latin[0], prefix=True))
+    elif latin:
+        parts.append('"' + " ".join(latin) + '"')
+    return " ".join(parts)
+
+
+def _pg_part(cjk: bool, run: str, *, prefix: bool) -> str:
+    if cjk:
+        return f"{run}:*" if len(run) == 1 else " <-> ".join(_bigrams(run))
+    return f"{run}:*" if prefix else run
+
+
+def pg_query(phrase: str) -> str:
+    """The same as `fts_query`, in PostgreSQL tsquery syntax."""
+    runs = list(_runs(phrase))
+    if not runs:
+        raise Invalid(f"{phrase!r} has no letters or digits to search for", field="text")
+    latin = [run for cjk, run in runs if not cjk]
+    parts = [f"({_pg_part(True, r, prefix=False)})" for cjk, r in runs if cjk]
+    if len(latin) == 1:
+        parts.append(_pg_part(False, latin[0], prefix=True))
+    elif latin:
+        parts.append("(" + " <-> ".join(latin) + ")")
+    return " & ".join(parts)
+
+
+# -- schema -----------------------------------------------------------------
+
+def create_index(bind) -> None:
+    """Create the search table (called from a migration)."""
+    if bind.dialect.name == "sqlite":
+        bind.execute(sql("CREATE VIRTUAL TABLE ticket_search USING fts5(doc, tokenize='unicode61 remove_diacritics 2', prefix='1 2')"))
+    else:
+        bind.execute(sql("CREATE TABLE ticket_search (ticket_id INTEGER PRIMARY KEY REFERENCES ticket(id) ON DELETE CASCADE, doc tsvector NOT NULL)"))
+        bind.execute(sql("CREATE INDEX ix_ticket_search_doc ON ticket_search USING gin (doc)"))
+
+
+def drop_index(bind) -> None:
+    bind.execute(sql("DROP TABLE IF EXISTS ticket_search"))
+
+
+# -- writing ----------------------------------------------------------------
+
+def store(session, docs: Sequence[tuple[int, str]]) -> None:
+    """Replace the indexed documents of these tickets: (ticket id, raw text)."""
+    if not docs:
+        return
+    rows = [{"id": tid, "doc": index_text(doc)} for tid, doc in docs]
+    ids = [{"id": tid} for tid, _ in docs]
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sql("DELETE FROM ticket_search WHERE rowid = :id"), ids)
+        session.execute(sql("INSERT INTO ticket_search (rowid, doc) VALUES (:id, :doc)"), rows)
+    else:
+        session.execute(sql("DELETE FROM ticket_search WHERE ticket_id = :id"), ids)
+        session.execute(sql("INSERT INTO ticket_search (ticket_id, doc) VALUES (:id, to_tsvector('simple', :doc))"), rows)
+
+
+def remove(session, ticket_ids: Sequence[int]) -> None:
+    col = "rowid" if session.get_bind().dialect.name == "sqlite" else "ticket_id"
+    session.execute(sql(f"DELETE FROM ticket_search WHERE {col} = :id"), [{"id": t} for t in ticket_ids])
+
+
+# -- querying ---------------------------------------------------------------
+
+def matching_ids(dialect: str, phrase: str) -> ColumnElement:
+    """A subquery selecting the ids of tickets whose text matches `phrase`."""
+    if dialect == "sqlite":
+        return sql("SELECT rowid FROM ticket_search WHERE ticket_search MATCH :q").bindparams(bindparam("q", fts_query(phrase), unique=True)).columns(column("id", Integer))
+    return sql("SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', :q)").bindparams(bindparam("q", pg_query(phrase), unique=True)).columns(column("id", Integer))

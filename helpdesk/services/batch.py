@@ -1,0 +1,133 @@
+"""Bulk creation from JSON Lines: every line is vetted before anything is written."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from helpdesk.errors import Invalid, NotFound
+from helpdesk.models import Agent, Team
+from helpdesk.services.actors import Actor, require
+from helpdesk.services.indexing import reindex
+from helpdesk.services.tickets import NewTicket, create_ticket, validate_new
+
+KEYS = {"subject", "body", "requester", "requester_name", "priority", "type", "tags", "tag", "assignee", "team",
+        "channel", "fields", "status", "external_id", "created_at"}
+MAX_ERRORS_SHOWN = 20
+
+
+def read_lines(source: str) -> list[tuple[int, str]]:
+    """(line number, text) of the non-blank lines of a file or '-' (stdin)."""
+    if source == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(source).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise NotFound(f"no file {source}") from None
+        except UnicodeDecodeError as exc:
+            raise Invalid(f"{source} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def parse_line(text: str) -> NewTicket:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Invalid(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise Invalid("each line must be a JSON object")
+    unknown = set(data) - KEYS
+    if unknown:
+        raise Invalid(f"unknown key {sorted(unknown)[0]!r} (keys: {', '.join(sorted(KEYS))})")
+    tags = data.get("tags", [])
+    if isinstance(tags, str) or not isinstance(tags, list):
+        raise Invalid("tags must be a list of strings", field="tags")
+    if data.get("tag"):
+        tags = [*tags, data["tag"]]
+    fields = data.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise Invalid("fields must be an object", field="fields")
+    requester = data.get("requester")
+    if isinstance(requester, dict):  # accept the shape `ticket show --json` prints
+        data.setdefault("requester_name", requester.get("name"))
+        requester = requester.get("email")
+    new = NewTicket(
+        subject=_text(data, "subject") or "", body=_text(data, "body"), requester=requester,
+        requester_name=_text(data, "requester_name"), priority=_text(data, "priority") or "normal",
+        type=_text(data, "type"), channel=_text(data, "channel") or "api", tags=[str(t) for t in tags],
+        assignee=_text(data, "assignee"), team=_text(data, "team"), status=_text(data, "status") or "new",
+        fields={str(k): "" if v is None else str(v) for k, v in fields.items()},
+        external_id=_text(data, "external_id"), created_at=_time(data.get("created_at")),
+    )
+    return validate_new(new)
+
+
+def _text(data: dict, key: str) -> str | None:
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return str(value)
+    raise Invalid(f"must be a string, not {type(value).__name__}", field=key)
+
+
+def _time(value) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        dt = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid(f"{value!r} is not an ISO 8601 time", field="created_at") from None
+    if dt.tzinfo is None:
+        raise Invalid(f"{value!r} needs a UTC offset, e.g. 2026-03-01T09:00:00+08:00", field="created_at")
+    return dt
+
+
+def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str]]) -> list[int]:
+    """Vet every line (syntax, values, agents, teams), then create all tickets, or none."""
+    require(actor, "agent")
+    if not lines:
+        raise Invalid("no tickets to create (the input is empty)")
+    parsed, errors = [], []
+    agents = {e for row in session.execute(select(func.lower(Agent.email), func.lower(Agent.name))) for e in row}
+    teams = set(session.execute(select(func.lower(Team.name))).scalars())
+    for number, text in lines:
+        try:
+            new = parse_line(text)
+            if new.assignee and new.assignee.lower() not in agents:
+                raise Invalid(f"no agent {new.assignee!r}", field="assignee")
+            if new.team and new.team.lower() not in teams:
+                raise Invalid(f"no team {new.team!r}", field="team")
+            parsed.append(new)
+        except Invalid as exc:
+            errors.append(f"line {number}: {exc.message}")
+    errors += _duplicate_external_ids(session, lines, parsed) if not errors else []
+    if errors:
+        shown = errors[:MAX_ERRORS_SHOWN] + ([f"... and {len(errors) - MAX_ERRORS_SHOWN} more"] if len(errors) > MAX_ERRORS_SHOWN else [])
+        raise Invalid(f"{len(errors)} of {len(lines)} lines are invalid; nothing was created:\n  " + "\n  ".join(shown))
+    ids = [create_ticket(session, actor, new, index=False).id for new in parsed]
+    session.flush()
+    for start in range(0, len(ids), 500):
+        reindex(session, ids[start:start + 500])
+    return ids
+
+
+def _duplicate_external_ids(session: Session, lines, parsed: list[NewTicket]) -> list[str]:
+    from helpdesk.models import Ticket
+
+    wanted = [p.external_id for p in parsed if p.external_id]
+    taken = set(session.execute(select(Ticket.external_id).where(Ticket.external_id.in_(wanted))).scalars()) if wanted else set()
+    seen: set[str] = set()
+    errors = []
+    for (number, _), new in zip(lines, parsed):
+        if new.external_id in taken or new.external_id in seen:
+            errors.append(f"line {number}: external_id: {new.external_id!r} is already used")
+        if new.external_id:
+            seen.add(new.external_id)
+    return errors
