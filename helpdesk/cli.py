@@ -54,6 +54,11 @@ app.add_typer(people.teams, name="team")
 app.add_typer(people.contacts, name="contact")
 app.add_typer(desk.views, name="view")
 app.add_typer(desk.config, name="config")
+# Feature command groups (one line each; keep alphabetical).
+from helpdesk.commands import sla as sla_commands  # noqa: E402
+
+app.add_typer(sla_commands.app, name="sla")
+app.command("worker")(sla_commands.worker)
 
 
 def fail(error_kind: str, message: str, code: int, as_json: bool, extra: dict | None = None) -> int:

@@ -135,7 +135,8 @@ class Desk:
 
 
 class MigrationError(HelpdeskError):
-    pass
+    exit_code = 1
+    kind = "migration"
 
 
 def open_desk(db: str | None = None, *, migrate: bool = True) -> Desk:
@@ -166,17 +167,24 @@ def upgrade(desk: Desk) -> bool:
     if current is not None:
         backup_before_migration(desk, current)
     from alembic import command
+    from alembic.util import CommandError
 
-    command.upgrade(alembic_config(desk), "head")
+    try:
+        command.upgrade(alembic_config(desk), "head")
+    except CommandError as exc:
+        raise MigrationError(
+            f"cannot upgrade the database from revision {current!r}: {exc} "
+            "(was it made by a newer helpdesk? a copy was kept next to the file)") from None
     return True
 
 
-def alembic_config(desk: Desk):
+def alembic_config(desk: Desk | None = None):
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    cfg.attributes["engine"] = desk.engine
+    if desk is not None:
+        cfg.attributes["engine"] = desk.engine
     return cfg
 
 

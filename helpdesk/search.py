@@ -55,17 +55,29 @@ def _fts_part(cjk: bool, run: str, *, prefix: bool) -> str:
     return f'"{run}"*' if prefix else f'"{run}"'
 
 
-def fts_query(phrase: str) -> str:
-    """One user phrase -> an FTS5 expression (parts ANDed; a lone word is a prefix)."""
-    runs = list(_runs(phrase))
-    if not runs:
+def _segments(phrase: str) -> list[tuple[bool, list[str]]]:
+    """Runs grouped into segments of one script: adjacent Latin words stay together."""
+    segments: list[tuple[bool, list[str]]] = []
+    for cjk, run in _runs(phrase):
+        if cjk or not segments or segments[-1][0]:
+            segments.append((cjk, [run]))
+        else:
+            segments[-1][1].append(run)
+    if not segments:
         raise Invalid(f"{phrase!r} has no letters or digits to search for", field="text")
-    latin = [run for cjk, run in runs if not cjk]
-    parts = [_fts_part(True, run, prefix=False) for cjk, run in runs if cjk]
-    if len(latin) == 1:
-        parts.append(_fts_part(False, latin[0], prefix=True))
-    elif latin:
-        parts.append('"' + " ".join(latin) + '"')
+    return segments
+
+
+def fts_query(phrase: str) -> str:
+    """One user phrase -> an FTS5 expression (segments ANDed; a lone word is a prefix)."""
+    parts = []
+    for cjk, runs in _segments(phrase):
+        if cjk:
+            parts.extend(_fts_part(True, run, prefix=False) for run in runs)
+        elif len(runs) == 1:
+            parts.append(_fts_part(False, runs[0], prefix=True))
+        else:
+            parts.append('"' + " ".join(runs) + '"')
     return " ".join(parts)
 
 
@@ -77,15 +89,14 @@ def _pg_part(cjk: bool, run: str, *, prefix: bool) -> str:
 
 def pg_query(phrase: str) -> str:
     """The same as `fts_query`, in PostgreSQL tsquery syntax."""
-    runs = list(_runs(phrase))
-    if not runs:
-        raise Invalid(f"{phrase!r} has no letters or digits to search for", field="text")
-    latin = [run for cjk, run in runs if not cjk]
-    parts = [f"({_pg_part(True, r, prefix=False)})" for cjk, r in runs if cjk]
-    if len(latin) == 1:
-        parts.append(_pg_part(False, latin[0], prefix=True))
-    elif latin:
-        parts.append("(" + " <-> ".join(latin) + ")")
+    parts = []
+    for cjk, runs in _segments(phrase):
+        if cjk:
+            parts.extend(f"({_pg_part(True, run, prefix=False)})" for run in runs)
+        elif len(runs) == 1:
+            parts.append(_pg_part(False, runs[0], prefix=True))
+        else:
+            parts.append("(" + " <-> ".join(runs) + ")")
     return " & ".join(parts)
 
 

@@ -9,6 +9,7 @@ from email.policy import compat32
 
 from .headers import all_headers, first_header, header_text, message_ids, raw_text
 from .model import BounceInfo
+from .parts import MAX_DEPTH, payload_bytes, subparts
 from .text import one_line
 
 _DAEMONS = {"mailer-daemon", "mail-daemon", "postmaster", "mailerdaemon"}
@@ -26,7 +27,6 @@ _QMAIL_RECIPIENT = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*$", re.M)
 _INDENTED_RECIPIENT = re.compile(r"^\s+<?([^<>\s@]+@[^<>\s]+?)>?:?\s*$", re.M)
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _MAX_DIAGNOSTIC = 1000
-_MAX_DEPTH = 40
 
 
 def is_daemon(local_part: str, name: str) -> bool:
@@ -52,26 +52,23 @@ def find_bounce(msg: Message, daemon_sender: bool, body_text: str) -> BounceInfo
 
 
 def _find_part(msg: Message, wanted, depth: int = 0) -> Message | None:
-    if depth > _MAX_DEPTH:
+    if depth > MAX_DEPTH:
         return None
     if wanted(msg):
         return msg
-    payload = msg.get_payload() if msg.is_multipart() else None
-    if msg.get_content_type().startswith("message/") or not isinstance(payload, list):
+    if msg.get_content_type().startswith("message/"):
         return None  # never look inside the enclosed original: it is not the report
-    for sub in payload:
-        if isinstance(sub, Message):
-            found = _find_part(sub, wanted, depth + 1)
-            if found is not None:
-                return found
+    for sub in subparts(msg):
+        found = _find_part(sub, wanted, depth + 1)
+        if found is not None:
+            return found
     return None
 
 
 def _status_blocks(part: Message) -> list[Message]:
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        return [b for b in payload if isinstance(b, Message)]
-    text = raw_text(payload if isinstance(payload, str) else "")
+    if part.is_multipart():
+        return subparts(part)
+    text = raw_text(payload_bytes(part).decode("ascii", "surrogateescape"))
     return [HeaderParser(policy=compat32).parsestr(b.strip() + "\n") for b in re.split(r"\n\s*\n", text) if b.strip()]
 
 
@@ -104,17 +101,16 @@ def _fill_original(info: BounceInfo, msg: Message) -> bool:
     if original is None:
         return False
     if original.get_content_type().startswith("message/") and original.is_multipart():
-        inner = original.get_payload()
-        headers = inner[0] if isinstance(inner, list) and inner and isinstance(inner[0], Message) else None
+        inner = subparts(original)
+        headers = inner[0] if inner else None
     else:
         headers = _headers_from_text(_payload_text(original))
     return headers is not None and _take_headers(info, headers)
 
 
 def _payload_text(part: Message) -> str:
-    data = part.get_payload(decode=True)
     # surrogateescape keeps 8-bit header bytes for raw_text to decode properly
-    return data.decode("ascii", "surrogateescape") if isinstance(data, bytes) else ""
+    return payload_bytes(part).decode("ascii", "surrogateescape")
 
 
 def _headers_from_text(text: str) -> Message | None:

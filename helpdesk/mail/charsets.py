@@ -5,6 +5,7 @@ Every function here returns text; none raises on bad bytes or unknown labels.
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import NamedTuple
 
@@ -121,10 +122,10 @@ def _after_lie(data: bytes, name: str, candidates: tuple[str, ...], what: str) -
 
 def _known(codec: str) -> bool:
     try:
-        b"".decode(codec)  # also rejects bytes-to-bytes codecs such as base64
-    except Exception:
+        info = codecs.lookup(codec)
+    except (LookupError, ValueError, TypeError):
         return False
-    return True
+    return getattr(info, "_is_text_encoding", True)  # base64, zlib, rot13: not charsets
 
 
 def _strip_bom(text: str) -> str:

@@ -18,6 +18,8 @@ from .text import one_line
 _POLICY = policy.SMTP.clone(cte_type="7bit")
 _MAX_REFERENCES = 20  # keep the root and the latest ones; long chains bloat every reply
 _ID_JUNK = re.compile(r"[\s<>]")
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_DOMAIN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
 
 
 def header_value(value: object) -> str:
@@ -65,16 +67,16 @@ def build_message(
 
 def _address(name: str, addr: str, field: str) -> Address:
     addr = header_value(addr)
-    if "@" not in addr:
-        raise Invalid(f"{addr!r} is not an email address", field=field)
     local, _, domain = addr.rpartition("@")
     if not local.isascii():
         raise Invalid(f"{addr!r}: non-ASCII local parts are not supported", field=field)
     try:
         domain = domain.encode("idna").decode("ascii")  # 例子.中国 -> xn--...
-        return Address(display_name=header_value(name), username=local, domain=domain)
-    except (ValueError, UnicodeError) as exc:
-        raise Invalid(f"{addr!r} is not a valid email address ({exc})", field=field) from None
+    except UnicodeError:
+        domain = ""
+    if not _LOCAL_PART.match(local) or not _DOMAIN.match(domain):
+        raise Invalid(f"{addr!r} is not an email address", field=field)
+    return Address(display_name=header_value(name), username=local, domain=domain)
 
 
 def _new_message_id(domain: str) -> str:

@@ -12,7 +12,8 @@ from email.message import Message
 from .charsets import decode_bytes
 from .text import one_line
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]*)\?([bBqQ])\?([^?\s]*)\?=")
+# Printable ASCII other than "?" and space, as RFC 2047 allows in charset and text.
+_ENCODED_WORD = re.compile(r"=\?([!->@-~]*)\?([bBqQ])\?([!->@-~]*)\?=")
 _BETWEEN_WORDS = re.compile(r"[ \t\r\n]*")
 _QP_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")

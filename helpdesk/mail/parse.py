@@ -9,7 +9,7 @@ from email.policy import compat32
 from . import bounces, guards
 from .headers import addresses, all_headers, first_header, header_text, mailbox_local_part, message_ids, parse_date
 from .model import ParsedMail
-from .parts import read_contents
+from .parts import MAX_DEPTH, read_contents, subparts
 from .quotes import collapse_quotes
 from .text import clean_body
 
@@ -113,9 +113,7 @@ def _read_defects(parsed: ParsedMail, msg: Message) -> None:
 
 def _all_parts(msg: Message, depth: int = 0) -> list[Message]:
     found = [msg]
-    payload = msg.get_payload()
-    if depth < 40 and isinstance(payload, list):
-        for sub in payload:
-            if isinstance(sub, Message):
-                found.extend(_all_parts(sub, depth + 1))
+    if depth < MAX_DEPTH:
+        for sub in subparts(msg):
+            found.extend(_all_parts(sub, depth + 1))
     return found

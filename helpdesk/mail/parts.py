@@ -46,19 +46,22 @@ def _walk(part: Message, depth: int, out: Contents) -> None:
     elif ctype == "multipart/alternative":
         _alternative(part, depth, out)
     else:
-        for sub in _subparts(part):
+        for sub in subparts(part):
             _walk(sub, depth + 1, out)
 
 
-def _subparts(part: Message) -> list[Message]:
-    payload = part.get_payload()
-    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+def subparts(part: Message) -> list[Message]:
+    """The child parts. get_payload() itself can raise on a str payload with a bad
+    charset parameter, so only a list payload is asked for."""
+    if not part.is_multipart():
+        return []
+    return [p for p in part.get_payload() if isinstance(p, Message)]
 
 
 def _alternative(part: Message, depth: int, out: Contents) -> None:
     """Prefer text/plain; fall back to the richest other version. Files hidden in
     an unchosen version (Apple Mail does this) are still attachments."""
-    subs = _subparts(part)
+    subs = subparts(part)
     chosen = _choose_alternative(subs)
     for sub in subs:
         if sub is chosen:
@@ -80,7 +83,7 @@ def _collect_files(part: Message, depth: int, out: Contents) -> None:
     if depth > MAX_DEPTH:
         return
     if part.is_multipart() and not part.get_content_type().startswith("message/"):
-        for sub in _subparts(part):
+        for sub in subparts(part):
             _collect_files(sub, depth + 1, out)
     elif part.get_content_maintype() != "text" and not first_header(part, "content-id"):
         _add_attachment(part, out)
@@ -109,7 +112,7 @@ def _is_attachment(part: Message) -> bool:
 
 
 def _text_of(part: Message) -> tuple[str, str | None]:
-    data = _payload_bytes(part)
+    data = payload_bytes(part)
     label = _charset(part)
     if not label and part.get_content_type() == "text/html":
         found = _META_CHARSET.search(data[:4096])
@@ -125,26 +128,26 @@ def _charset(part: Message) -> str | None:
     return str(value) if value else None
 
 
-def _payload_bytes(part: Message) -> bytes:
+def payload_bytes(part: Message) -> bytes:
+    """The decoded payload (base64/quoted-printable undone); never raises."""
+    if part.is_multipart():  # message/*: the enclosed message(s) as bytes
+        return b"\n".join(_message_bytes(p) for p in subparts(part))
     try:
         data = part.get_payload(decode=True)
     except Exception:
         data = None
     if isinstance(data, bytes):
         return data
-    payload = part.get_payload()
-    if isinstance(payload, str):
-        return payload.encode("ascii", "surrogateescape")
-    if isinstance(payload, list):  # message/*: the enclosed message(s) as bytes
-        return b"\n".join(_message_bytes(p) for p in payload if isinstance(p, Message))
-    return b""
+    raw = getattr(part, "_payload", None)  # what get_payload would have decoded
+    return raw.encode("ascii", "surrogateescape") if isinstance(raw, str) else b""
 
 
 def _message_bytes(msg: Message) -> bytes:
     try:
         return msg.as_bytes(policy=compat32)
-    except Exception:
-        return msg.as_string(policy=compat32).encode("utf-8", "surrogateescape")
+    except Exception:  # the generator refuses some damaged headers; write them as they came
+        head = "\r\n".join(f"{name}: {value}" for name, value in msg.raw_items())
+        return head.encode("utf-8", "surrogateescape") + b"\r\n\r\n" + payload_bytes(msg)
 
 
 def _raw_filename(part: Message) -> str:
@@ -168,7 +171,7 @@ def _add_attachment(part: Message, out: Contents) -> None:
     filename = safe_filename(raw_name, index)
     if not raw_name and ctype.startswith("message/"):
         filename += ".eml"
-    data = _payload_bytes(part)
+    data = payload_bytes(part)
     too_large = len(data) > out.max_attachment_bytes
     if too_large:
         out.problems.append(

@@ -144,7 +144,7 @@ def validate_new(ticket: NewTicket) -> NewTicket:
     if ticket.requester:
         ticket.requester = people.clean_email(ticket.requester, "requester")
     if ticket.body is not None:
-        ticket.body = ticket.body.replace("\x00", "")
+        ticket.body = ticket.body.replace("\x00", "").strip("\r\n") or None
     return ticket
 
 

@@ -34,7 +34,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "channel": ("channel", "ticket channel", "via", "source", "contact type", "渠道", "来源",
                 "来源渠道"),
     "requester_name": ("requester name", "customer name", "requester", "customer", "full name",
-                       "contact name", "contact", "reporter", "caller", "caller id", "opened by", "name",
+                       "contact name", "contact", "reporter", "caller", "caller id", "opened by",
+                       "name",
                        "客户姓名", "客户", "联系人", "报修人", "提交人", "姓名", "客户名称"),
     "requester_email": ("requester email", "customer email", "contact email", "email",
                         "email address", "e mail", "客户邮箱", "邮箱", "电子邮箱", "邮件",
@@ -49,16 +50,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "team": ("group", "team", "assignment group", "处理组", "团队", "组别"),
     "tags": ("tags", "tag", "labels", "label", "标签", "分类", "问题类型", "问题分类"),
     "created_at": ("created at", "created", "created time", "created date", "creation date",
-                   "date created", "opened", "opened at", "sys created on", "submitted", "创建时间", "提交时间",
-                   "报修时间", "创建日期", "登记时间", "受理时间"),
+                   "date created", "opened", "opened at", "sys created on", "submitted",
+                   "创建时间", "提交时间", "报修时间", "创建日期", "登记时间", "受理时间"),
     "updated_at": ("updated at", "updated", "last updated time", "last updated", "updated time",
-                   "last modified", "modified", "sys updated on", "更新时间", "最后更新", "修改时间"),
+                   "last modified", "modified", "sys updated on", "更新时间", "最后更新",
+                   "修改时间"),
     "solved_at": ("solved at", "resolved at", "resolved", "resolved time", "resolution date",
                   "solved", "解决时间", "完成时间", "处理完成时间"),
     "comments": ("comment", "comments", "notes", "note", "history", "work notes",
                  "处理记录", "备注", "处理过程", "跟进记录", "处理意见", "回复"),
 }
-_RANK = {name: (field, rank) for field, names in SYNONYMS.items() for rank, name in enumerate(names)}
+_RANK = {name: (field, rank)
+         for field, names in SYNONYMS.items() for rank, name in enumerate(names)}
 
 _SEPARATORS = re.compile(r"[\s_\-.·]+")
 _DECORATION = re.compile(r"[*:：]|[(（][^)）]*[)）]\s*$")

@@ -30,14 +30,14 @@ _WEEKDAY = r"(?:[A-Za-z]{3,9},?\s+)?"
 _YMD = re.compile(
     r"(?P<y>\d{4})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*(?P<d>\d{1,2})\s*日?" + _TIME,
     re.X)
-_NUMERIC = re.compile(r"(?P<a>\d{1,2})\s*[-/.]\s*(?P<b>\d{1,2})\s*[-/.]\s*(?P<y>\d{4}|\d{2})" + _TIME,
-                      re.X)
+_NUMERIC = re.compile(
+    r"(?P<a>\d{1,2})\s*[-/.]\s*(?P<b>\d{1,2})\s*[-/.]\s*(?P<y>\d{4}|\d{2})" + _TIME, re.X)
 _DAY_MONTH = re.compile(
     _WEEKDAY + r"(?P<d>\d{1,2})[-/\s]+(?P<mon>[A-Za-z]{3,9})\.?[-/\s,]+(?P<y>\d{4}|\d{2})" + _TIME,
     re.X)
 _MONTH_DAY = re.compile(
-    _WEEKDAY + r"(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME,
-    re.X)
+    _WEEKDAY + r"(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})"
+    + _TIME, re.X)
 _COMPACT = re.compile(r"(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})\Z")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\Z")
 
@@ -119,7 +119,7 @@ def _year(digits: str) -> int:
 def _month(name: str, text: str) -> int:
     name = name.lower()
     for full, number in _MONTHS.items():
-        if full.startswith(name) and len(name) >= 3 or name == "sept" and number == 9:
+        if (full.startswith(name) and len(name) >= 3) or (name == "sept" and number == 9):
             return number
     raise CellError(f'"{text}" is not a date (unknown month "{name}")')
 
@@ -129,8 +129,10 @@ def _build(year: int, month: int, day: int, text: str, dayfirst: bool | None = N
         return datetime(year, month, day)
     except ValueError:
         hint = ""
-        if dayfirst is not None:
-            hint = " (read month first; day-first dates need --dayfirst)" if not dayfirst else " (read day first, as --dayfirst asks)"
+        if dayfirst is False:
+            hint = " (read month first; day-first dates need --dayfirst)"
+        elif dayfirst:
+            hint = " (read day first, as --dayfirst asks)"
         raise CellError(f'"{text}" is not a real date{hint}') from None
 
 

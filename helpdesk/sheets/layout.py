@@ -85,7 +85,8 @@ def lay_out(raw: RawSheet, header_row: int | None = None) -> SheetSource:
     else:
         number, cells = _given_header(raw, header_row)
     if len(head) < HEADER_SCAN + 1 and all(n <= number for n, _ in head):
-        raise Invalid(f'sheet "{raw.name}" has a header row ({number}) but no rows of data under it')
+        raise Invalid(f'sheet "{raw.name}" has a header row ({number}) '
+                      "but no rows of data under it")
     headers = [cell_text(c) for c in cells]
     while headers and not headers[-1]:
         headers.pop()  # trailing blank header cells: empty columns, nothing to map
@@ -102,7 +103,8 @@ def _find_header(head: list[tuple[int, list]]) -> tuple[int, list]:
     widest = max(_filled(cells) for _, cells in head)
     for number, cells in head:
         filled = _filled(cells)
-        if filled >= 2 and filled * 2 >= widest and all(type(c) is str for c in cells if not is_blank(c)):
+        texts = all(type(c) is str for c in cells if not is_blank(c))
+        if filled >= 2 and filled * 2 >= widest and texts:
             return number, cells
     return head[0]
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpdesk.errors import Invalid, NotFound
-from helpdesk.sheets.delimited import check_encoding, detect_encoding, iter_delimited, sniff_delimiter
+from helpdesk.sheets.delimited import (
+    check_encoding,
+    detect_encoding,
+    iter_delimited,
+    sniff_delimiter,
+)
 from helpdesk.sheets.layout import SheetSource, lay_out
 from helpdesk.sheets.workbook import RawSheet, open_workbook
 
@@ -62,21 +67,22 @@ def _raw_sheet(path: Path, head: bytes, sheet: str | None, encoding: str | None)
     _refuse_markup(path, head)
     if ext not in _TEXT and ext != ".xls":  # many web systems save tab-separated text as .xls
         raise Invalid(f"{path.name}: unsupported file type; use one of {SUPPORTED}")
-    return _text_sheet(path, ext, encoding)
+    return _text_sheet(path, ext, head, encoding)
 
 
 def _refuse_markup(path: Path, head: bytes) -> None:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1024].lower()
-    if start.startswith(b"<") and (b"<html" in start or b"<table" in start or b"<!doctype" in start):
+    if start.startswith(b"<") and any(tag in start for tag in (b"<html", b"<table", b"<!doctype")):
         raise Invalid(f"{path.name}: a web page (HTML) saved with a spreadsheet name; "
                       "open it in a spreadsheet program and save it as .xlsx or .csv")
     if start.startswith(b"<?xml"):
         raise Invalid(f"{path.name}: an XML spreadsheet (Excel 2003 XML); save it as .xlsx")
 
 
-def _text_sheet(path: Path, ext: str, encoding: str | None) -> RawSheet:
+def _text_sheet(path: Path, ext: str, head: bytes, encoding: str | None) -> RawSheet:
     encoding = check_encoding(encoding) if encoding else detect_encoding(path)
-    if head.count(0) > len(head) // 10 and not encoding.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):
+    wide = encoding.replace("_", "-").startswith(("utf-16", "utf-32"))
+    if head.count(0) > len(head) // 10 and not wide:
         raise Invalid(f"{path.name}: not a spreadsheet or a text file (binary data)")
     delimiter = sniff_delimiter(path, encoding, _TEXT.get(ext, "\t"))
     return RawSheet(path.stem, lambda: iter_delimited(path, encoding, delimiter),

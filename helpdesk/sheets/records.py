@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from helpdesk.sheets.cells import cell_text
+from helpdesk.sheets.cells import cell_text, clean_text
 from helpdesk.sheets.columns import CUSTOM, IGNORE, ColumnPlan
 from helpdesk.sheets.dates import CellError, parse_when
 from helpdesk.sheets.layout import SheetSource
 from helpdesk.sheets.values import (
-    Comment, is_placeholder, looks_like_email, split_tags, to_comment, to_email, to_priority,
-    to_status, value_key,
+    Comment,
+    is_placeholder,
+    looks_like_email,
+    split_tags,
+    to_comment,
+    to_email,
+    to_priority,
+    to_status,
+    value_key,
 )
 
 SUBJECT_MAX = 120  # a subject taken from the description's first line is cut here
@@ -52,7 +59,7 @@ class Record:
 class _Row:
     """What the converters fill while one row is read."""
 
-    __slots__ = ("values", "fields", "errors", "parts", "number")
+    __slots__ = ("errors", "fields", "number", "parts", "values")
 
     def __init__(self, number: int):
         self.number, self.values, self.fields, self.errors, self.parts = number, {}, {}, [], []
@@ -86,7 +93,10 @@ def _record(number: int, cells: list, steps: list) -> Record:
     row = _Row(number)
     for index, header, part, converter in steps:
         value = cells[index]
-        text = cell_text(value)
+        if type(value) is str:  # most cells: skip cell_text's type dispatch
+            text = clean_text(value) if value else ""
+        else:
+            text = cell_text(value)
         if text:
             row.parts.append(f"{part}\x1f{text}")
             converter(row, value, text, header)
@@ -118,6 +128,7 @@ class _Converters:
         self.statuses = {value_key(k): v for k, v in plan.statuses.items()}
         self.priorities = {value_key(k): v for k, v in plan.priorities.items()}
         self.tz, self.dayfirst, self.datemode_1904 = tz, dayfirst, datemode_1904
+        self.known: dict[tuple[str, str], object] = {}  # (field, text) -> value: cells repeat
 
     def pick(self, target: str, key: str | None) -> Converter:
         if target == CUSTOM:
@@ -125,14 +136,30 @@ class _Converters:
         if target in _DATES:
             return _typed_blank(self._date(target))
         special = {"status": self._status, "priority": self._priority, "tags": _tags,
-                   "comments": self._comment, "requester_email": _email}.get(target)
+                   "comments": self._comment, "requester_email": self._email}.get(target)
         return _typed_blank(special) if target in _TYPED else special or _text(target)
 
+    def _remember(self, name: str, text: str, convert: Callable[[str], object]) -> object:
+        found = self.known.get((name, text))
+        if found is None:
+            found = convert(text)  # raises CellError for a bad value: errors are not kept
+            if len(self.known) < 100_000:
+                self.known[name, text] = found
+        return found
+
     def _status(self, row: _Row, value: object, text: str, header: str) -> None:
-        row.values.setdefault("status", to_status(text, self.statuses))
+        status = self._remember("status", text, lambda t: to_status(t, self.statuses))
+        row.values.setdefault("status", status)
 
     def _priority(self, row: _Row, value: object, text: str, header: str) -> None:
-        row.values.setdefault("priority", to_priority(text, self.priorities))
+        priority = self._remember("priority", text, lambda t: to_priority(t, self.priorities))
+        row.values.setdefault("priority", priority)
+
+    def _email(self, row: _Row, value: object, text: str, header: str) -> None:
+        address, name = self._remember("email", text, to_email)
+        row.values.setdefault("requester_email", address)
+        if name:
+            row.values.setdefault("requester_name", name)
 
     def _date(self, name: str) -> Converter:
         def convert(row: _Row, value: object, text: str, header: str) -> None:
@@ -174,13 +201,6 @@ def _custom(key: str) -> Converter:
 def _tags(row: _Row, value: object, text: str, header: str) -> None:
     tags = row.values.setdefault("tags", [])
     tags.extend(tag for tag in split_tags(text) if tag not in tags)
-
-
-def _email(row: _Row, value: object, text: str, header: str) -> None:
-    address, name = to_email(text)
-    row.values.setdefault("requester_email", address)
-    if name:
-        row.values.setdefault("requester_name", name)
 
 
 __all__ = ["Comment", "Record", "RowError", "read_records"]

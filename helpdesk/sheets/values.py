@@ -55,7 +55,7 @@ def value_key(text: str) -> str:
 
 
 def is_placeholder(text: str) -> bool:
-    return text.casefold() in BLANKS
+    return len(text) <= 4 and text.casefold() in BLANKS
 
 
 def to_status(text: str, extra: dict[str, str]) -> str:

@@ -92,9 +92,8 @@ def _numbered(data) -> Iterator[tuple[int, list]]:
 def _is_1904(path: Path) -> bool:
     """Bare serial numbers need the workbook's date system; calamine keeps it to itself."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            with archive.open("xl/workbook.xml") as stream:
-                head = stream.read(16384)
+        with zipfile.ZipFile(path) as archive, archive.open("xl/workbook.xml") as stream:
+            head = stream.read(16384)
     except (OSError, KeyError, zipfile.BadZipFile):
         return False  # .xls/.ods/.xlsb: dates typed as dates are still right
     return bool(_DATE1904.search(head))

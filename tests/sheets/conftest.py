@@ -57,7 +57,8 @@ def make_ods(path: Path, rows: list[list]) -> Path:
                 'manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
                 "</manifest:manifest>")
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        mimetype = "application/vnd.oasis.opendocument.spreadsheet"
+        archive.writestr(zipfile.ZipInfo("mimetype"), mimetype)  # first and uncompressed
         archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
         archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
     return path

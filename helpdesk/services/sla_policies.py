@@ -1,0 +1,148 @@
+"""SLA configuration stored in the desk (`helpdesk sla load|policies`).
+
+The TOML is validated whole (helpdesk.sla_config) plus every policy's `match`
+as a query against this desk's names, then stored as JSON in the `Setting`
+table under `sla.config`, so every agent and every worker shares it. Which
+policy a ticket gets is decided here too: the first whose match fits."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import case, select
+from sqlmodel import Session
+
+import helpdesk
+from helpdesk.errors import Invalid, NotFound
+from helpdesk.models import Setting, Ticket, utcnow
+from helpdesk.services.actors import SYSTEM, Actor, require
+from helpdesk.services.audit import record
+from helpdesk.sla_config import CLOCK_KINDS, Policy, SlaConfig, format_duration, load_sla_config, with_line
+
+SETTING_KEY = "sla.config"
+DEFAULT_FILE = Path(helpdesk.__file__).parent.parent / "data" / "sla.toml"
+_CACHE_SIZE = 4
+# Parsed configs by their stored JSON: parsing re-validates calendars (and loads
+# holiday tables), and reusing one Calendar keeps its per-day interval cache warm.
+_parsed: OrderedDict[str, SlaConfig] = OrderedDict()
+
+
+def load_policies(session: Session, actor: Actor, text: str, *, source: str | None = None,
+                  recompute: bool = True, now: datetime | None = None) -> dict:
+    """Validate and store SLA TOML (admins only); all or nothing. Returns a summary.
+
+    With `recompute`, every ticket that is not closed gets its clocks again under
+    the new policies now (otherwise on its next change)."""
+    require(actor, "admin")
+    config = load_sla_config(text)
+    check_matches(session, config, now=now or utcnow())
+    old = stored_config(session)
+    row = session.get(Setting, SETTING_KEY) or Setting(key=SETTING_KEY, updated_at=utcnow())
+    row.value, row.updated_at = config.to_dict(), utcnow()
+    session.add(row)
+    record(session, actor, "setting", None, SETTING_KEY, describe(old) if old else None, describe(config),
+           reason=f"loaded from {source}" if source else None)
+    session.flush()
+    recomputed = 0
+    if recompute:
+        from helpdesk.services.sla_tracking import recompute_open
+
+        recomputed = recompute_open(session, now=now or utcnow(), actor=actor, reason="SLA policies reloaded")
+    return {"policies": len(config.policies), "calendars": len(config.calendars), "recomputed": recomputed}
+
+
+def load_default_if_missing(session: Session) -> None:
+    """`helpdesk init`: install data/sla.toml unless the desk already has SLA policies."""
+    if session.get(Setting, SETTING_KEY) is None and DEFAULT_FILE.exists():
+        load_policies(session, SYSTEM, DEFAULT_FILE.read_text(encoding="utf-8"), source=DEFAULT_FILE.name)
+
+
+def stored_config(session: Session) -> SlaConfig | None:
+    """The desk's SLA configuration, or None when none was ever loaded."""
+    row = session.get(Setting, SETTING_KEY)
+    if row is None or not row.value:
+        return None
+    key = json.dumps(row.value, sort_keys=True)
+    config = _parsed.get(key)
+    if config is None:
+        config = _parsed[key] = SlaConfig.from_dict(row.value)
+        while len(_parsed) > _CACHE_SIZE:
+            _parsed.popitem(last=False)
+    return config
+
+
+def require_config(session: Session) -> SlaConfig:
+    config = stored_config(session)
+    if config is None:
+        raise NotFound("no SLA policies are loaded (helpdesk sla load FILE, or helpdesk init for the defaults)")
+    return config
+
+
+def describe(config: SlaConfig) -> str:
+    return f"{len(config.policies)} policies ({', '.join(p.name for p in config.policies)}), " \
+           f"{len(config.calendars)} calendars"
+
+
+# -- matching ------------------------------------------------------------------
+
+def check_matches(session: Session, config: SlaConfig, *, now: datetime) -> None:
+    """Every `match` must be a query this desk can run: refuse the file otherwise."""
+    for number, policy in enumerate(config.policies, start=1):
+        try:
+            _condition(session, policy, now)
+        except Invalid as exc:
+            error = Invalid(exc.message, field=f'policies[{number}] "{policy.name}": match')
+            raise (with_line(error, config.source) if config.source else error) from None
+
+
+def policies_for(session: Session, config: SlaConfig | None, ticket_ids: list[int], *,
+                 now: datetime) -> dict[int, Policy | None]:
+    """The first matching policy of each ticket (None: no policy applies), in one query."""
+    found: dict[int, Policy | None] = {tid: None for tid in ticket_ids}
+    if config is None or not config.policies or not ticket_ids:
+        return found
+    whens = []
+    for index, policy in enumerate(config.policies):
+        try:
+            whens.append((_condition(session, policy, now), index))
+        except Invalid:
+            continue  # e.g. a team renamed since loading: that policy matches nothing
+    if not whens:
+        return found
+    first = case(*whens, else_=-1)
+    for tid, index in session.execute(select(Ticket.id, first).where(Ticket.id.in_(ticket_ids))):
+        found[tid] = config.policies[index] if index >= 0 else None
+    return found
+
+
+def _condition(session: Session, policy: Policy, now: datetime):
+    from helpdesk.query import parse
+    from helpdesk.query_sql import Compiler
+    from helpdesk.services.settings import desk_zone
+
+    query = parse(policy.match, now=now, tz=desk_zone(session))
+    return Compiler(session, me=None, now=now).compile(query)
+
+
+# -- presenting ------------------------------------------------------------------
+
+def policy_rows(config: SlaConfig) -> list[dict]:
+    """One dict per policy, in match order, for `sla policies`."""
+    rows = []
+    for order, policy in enumerate(config.policies, start=1):
+        table = policy.to_table()
+        rows.append({"order": order, **table,
+                     **{kind: table.get(kind) for kind in CLOCK_KINDS},
+                     "targets_seconds": {kind: getattr(policy, kind) for kind in CLOCK_KINDS}})
+    return rows
+
+
+def calendar_rows(config: SlaConfig) -> list[dict]:
+    return [{"name": name, **calendar.to_table()} for name, calendar in config.calendars.items()]
+
+
+def short_duration(seconds: int | None) -> str:
+    return format_duration(seconds) if seconds is not None else "-"

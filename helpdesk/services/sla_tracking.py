@@ -1,0 +1,215 @@
+"""Keeps every ticket's SLA clocks current: a bus subscriber plus `track`, which the sweep reuses.
+
+On ticket.created / ticket.updated / message.added the ticket's Timeline is
+rebuilt from its Events (status changes) and Messages (public replies), the
+first matching policy is found, the clocks are computed from the ticket's
+start (so a policy change applies retroactively) and written to `sla_clock`
+rows plus the ticket's summary columns:
+
+- sla_policy;
+- sla_state, the worst clock: breached > warning > running > paused > met
+  ('warning' once a running clock passed its warn_at);
+- sla_due_at, the earliest due instant of a clock still consuming time
+  (a breached one's is in the past, so `sla:due<2h` lists overdue tickets too);
+- sla_check_at, the next warning or breach the sweep must fire (None when
+  nothing is pending): the indexed column the sweep reads, never a full scan.
+
+None of this bumps the ticket's version or updated_at: clocks are derived data.
+A clock's fired-once markers (warned_at, breach_fired_at) survive recomputation
+while it is the same clock (same policy, same start); a new policy or a new
+wait for a reply is a new clock, which may warn and breach again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from helpdesk.models import STATUSES, Event, Message, SlaClock, Ticket, utcnow
+from helpdesk.services import bus
+from helpdesk.services.actors import SYSTEM, Actor
+from helpdesk.services.audit import record
+from helpdesk.services.sla_policies import policies_for, stored_config
+from helpdesk.sla import Clock, Policy, SlaClocks, Timeline, TimelineEvent, compute_clocks
+
+STATE_RANK = {"met": 0, "paused": 1, "running": 2, "warning": 3, "breached": 4}
+_CHUNK = 500  # ids per IN (...) list
+
+
+@dataclass
+class Tracked:
+    """One ticket after `track`: its policy, computed clocks and stored rows."""
+
+    ticket: Ticket
+    policy: Policy | None
+    clocks: SlaClocks | None
+    rows: dict[str, SlaClock] = field(default_factory=dict)  # by kind
+
+
+@bus.subscribe("ticket.created", "ticket.updated", "message.added")
+def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
+    if event.ticket_id is None:
+        return
+    cause = ", ".join(event.changes) if event.changes else event.name
+    track(session, [event.ticket_id], now=utcnow(), actor=event.actor or SYSTEM, reason=f"after {cause}")
+
+
+def track(session: Session, ticket_ids: list[int], *, now: datetime, actor: Actor = SYSTEM,
+          reason: str | None = None) -> list[Tracked]:
+    """Recompute and store the clocks of these tickets as of `now`."""
+    tickets = _tickets(session, ticket_ids)
+    config = stored_config(session)
+    policies = policies_for(session, config, [t.id for t in tickets], now=now)
+    timelines = timelines_of(session, tickets)
+    rows = _rows(session, [t.id for t in tickets])
+    out = []
+    for ticket in tickets:
+        policy = policies[ticket.id]
+        clocks = None
+        if policy is not None:
+            clocks = compute_clocks(timelines[ticket.id], policy, config.calendar_for(policy),
+                                    max(now, ticket.created_at))
+        tracked = Tracked(ticket, policy, clocks, _store(session, ticket.id, clocks, rows[ticket.id]))
+        _note_policy_change(session, actor, ticket, policy, reason)
+        summarise(tracked, now)
+        out.append(tracked)
+    return out
+
+
+def recompute_open(session: Session, *, now: datetime, actor: Actor = SYSTEM, reason: str | None = None) -> int:
+    """Recompute every ticket that is not closed (after new policies are loaded)."""
+    ids = list(session.execute(select(Ticket.id).where(Ticket.status != "closed").order_by(Ticket.id)).scalars())
+    for start in range(0, len(ids), _CHUNK):
+        track(session, ids[start:start + _CHUNK], now=now, actor=actor, reason=reason)
+    return len(ids)
+
+
+# -- timelines ---------------------------------------------------------------------
+
+def timelines_of(session: Session, tickets: list[Ticket]) -> dict[int, Timeline]:
+    """Each ticket's SLA-relevant history: status changes, agent replies, customer messages.
+
+    Internal notes do not count; a public reply by an agent answers the
+    customer, any other public message is the customer's (or on their behalf)."""
+    ids = [t.id for t in tickets]
+    events: dict[int, list[TimelineEvent]] = defaultdict(list)
+    first_status: dict[int, str] = {}
+    for tid, at, old, new in _in_chunks(session, ids, lambda chunk: select(
+            Event.ticket_id, Event.at, Event.old, Event.new)
+            .where(Event.ticket_id.in_(chunk), Event.entity == "ticket", Event.field == "status")
+            .order_by(Event.ticket_id, Event.at, Event.id)):
+        if new not in STATUSES:
+            continue
+        first_status.setdefault(tid, old if old in STATUSES else "new")
+        events[tid].append(TimelineEvent(at=at, kind="status", status=new))
+    for tid, at, agent_id in _in_chunks(session, ids, lambda chunk: select(
+            Message.ticket_id, Message.created_at, Message.author_agent_id)
+            .where(Message.ticket_id.in_(chunk), Message.kind == "reply")):
+        events[tid].append(TimelineEvent(at=at, kind="agent_reply" if agent_id else "customer_message"))
+    return {t.id: Timeline(created_at=t.created_at, events=events[t.id],
+                           status=first_status.get(t.id, t.status))
+            for t in tickets}
+
+
+def _in_chunks(session: Session, ids: list[int], statement) -> list:
+    found = []
+    for start in range(0, len(ids), _CHUNK):
+        found.extend(session.execute(statement(ids[start:start + _CHUNK])).all())
+    return found
+
+
+# -- storing -------------------------------------------------------------------------
+
+def _tickets(session: Session, ids: list[int]) -> list[Ticket]:
+    found = {t.id: t for chunk in _chunks(ids)
+             for t in session.execute(select(Ticket).where(Ticket.id.in_(chunk))).scalars()}
+    return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+
+def _rows(session: Session, ids: list[int]) -> dict[int, dict[str, SlaClock]]:
+    rows: dict[int, dict[str, SlaClock]] = {tid: {} for tid in ids}
+    for chunk in _chunks(ids):
+        for row in session.execute(select(SlaClock).where(SlaClock.ticket_id.in_(chunk))).scalars():
+            rows[row.ticket_id][row.kind] = row
+    return rows
+
+
+def _chunks(ids: list[int]):
+    return (ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK))
+
+
+def _store(session: Session, ticket_id: int, clocks: SlaClocks | None,
+           existing: dict[str, SlaClock]) -> dict[str, SlaClock]:
+    stored: dict[str, SlaClock] = {}
+    for kind in ("first_response", "next_response", "resolution"):
+        clock = getattr(clocks, kind) if clocks else None
+        row = existing.get(kind)
+        if clock is None:
+            if row is not None:
+                session.delete(row)
+            continue
+        if row is None:
+            row = SlaClock(ticket_id=ticket_id, kind=kind, policy=clocks.policy, target_seconds=clock.target_seconds,
+                           state=clock.state)
+            session.add(row)
+        elif row.policy != clocks.policy or row.started_at != clock.started_at:
+            row.warned_at = row.breach_fired_at = None  # a new clock: it may warn and breach anew
+        _copy(row, clocks.policy, clock)
+        stored[kind] = row
+    return stored
+
+
+def _copy(row: SlaClock, policy: str, clock: Clock) -> None:
+    row.policy, row.target_seconds, row.state = policy, clock.target_seconds, clock.state
+    row.started_at, row.due_at, row.warn_at = clock.started_at, clock.due_at, clock.warn_at
+    row.met_at, row.breached_at = clock.met_at, clock.breached_at
+    row.elapsed_seconds = clock.target_seconds - clock.remaining_seconds
+
+
+def _note_policy_change(session: Session, actor: Actor, ticket: Ticket, policy: Policy | None,
+                        reason: str | None) -> None:
+    new = policy.name if policy else None
+    if ticket.sla_policy != new and ticket.sla_policy is not None:
+        record(session, actor, "ticket", ticket.id, "sla_policy", ticket.sla_policy, new,
+               reason=f"targets recomputed from the ticket's start ({reason})" if reason
+               else "targets recomputed from the ticket's start")
+    ticket.sla_policy = new
+
+
+# -- the ticket's summary ----------------------------------------------------------------
+
+def summarise(tracked: Tracked, now: datetime) -> None:
+    """Set sla_state, sla_due_at and sla_check_at on the ticket (not its version)."""
+    ticket, clocks = tracked.ticket, [c for c in (tracked.clocks or ()) if c is not None]
+    states = [_shown_state(c, now) for c in clocks]
+    ticket.sla_state = max(states, key=STATE_RANK.__getitem__) if states else None
+    dues = [c.due_at for c in clocks if c.running and c.met_at is None and c.due_at is not None]
+    ticket.sla_due_at = min(dues, default=None)
+    refresh_check(tracked)
+
+
+def _shown_state(clock: Clock, now: datetime) -> str:
+    if clock.state == "running" and clock.warn_at is not None and clock.warn_at <= now:
+        return "warning"
+    return clock.state
+
+
+def refresh_check(tracked: Tracked) -> None:
+    """sla_check_at: the earliest warning or breach of an unmet clock not fired yet."""
+    tracked.ticket.sla_check_at = min(
+        (instant for row in tracked.rows.values() for instant in pending_instants(row)), default=None)
+
+
+def pending_instants(row: SlaClock) -> list[datetime]:
+    if row.met_at is not None:
+        return []
+    pending = []
+    if row.warn_at is not None and row.warned_at is None:
+        pending.append(row.warn_at)
+    if row.due_at is not None and row.breach_fired_at is None and row.state in ("running", "breached"):
+        pending.append(row.due_at)
+    return pending
