@@ -67,17 +67,20 @@ def bench_start(work: Path, runs: int) -> list[Result]:
 
 # -- JSON Lines bulk create ---------------------------------------------------------
 
-def jsonl_lines(count: int, contacts: int, seed: int = 3) -> list[dict]:
+def jsonl_lines(desk: Path, count: int, seed: int = 3) -> list[dict]:
     """Tickets as a migration script would send them: half from known requesters."""
     rng = random.Random(seed)
     writer = dataset.Writer(rng, pool=50)
-    agents = [f"{dataset.FIRST_EN[i]}.{dataset.LAST_EN[i]}@desk.example" for i in range(20)]
+    conn = sqlite3.connect(desk)
+    agents = [e for (e,) in conn.execute("SELECT email FROM agent ORDER BY id")]
+    contacts = [e for (e,) in conn.execute("SELECT email FROM contact ORDER BY id")]
+    conn.close()
     out = []
     for n in range(count):
         topic, lang = rng.randrange(len(dataset.TOPICS)), rng.choice(("en", "en", "cn"))
         known = rng.random() < 0.5
         line = {"subject": writer.subject(lang, topic), "body": writer.body(lang, topic),
-                "requester": f"c{rng.randint(1, contacts)}@mail.example" if known else f"new{n}@bulk.example",
+                "requester": rng.choice(contacts) if known else f"new{n}@bulk.example",
                 "priority": rng.choice(dataset.PRIORITIES), "tags": [dataset.TOPICS[topic][0]],
                 "channel": rng.choice(("email", "web", "api"))}
         if rng.random() < 0.7:
@@ -119,7 +122,7 @@ def floor_insert(desk: Path, lines: list[dict]) -> None:
 
 def bench_bulk(work: Path, runs: int, count: int = 10_000) -> list[Result]:
     base = dataset.build(BULK_BASE)
-    lines = jsonl_lines(count, BULK_BASE // 10)
+    lines = jsonl_lines(base, count)
     source = work / "bulk.jsonl"
     source.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
     say(f"bulk: {runs} × ticket create --from ({count:,} lines into {BULK_BASE:,} tickets)")

@@ -31,9 +31,33 @@ def db_path(tmp_path):
     return str(tmp_path / "desk.db")
 
 
+BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, db_path):
+    """Service tests run on SQLite, and on PostgreSQL too when HELPDESK_TEST_PG names a server."""
+    if request.param == "sqlite":
+        yield db_path
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"helpdesk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(pg_url()).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
-def desk(db_path):
-    d = open_desk(db_path)
+def desk(db_url):
+    d = open_desk(db_url)
     yield d
     d.close()
 

@@ -139,7 +139,7 @@ class _TextWriter(HTMLParser):
 def html_to_text(markup: str) -> str:
     """Readable text from HTML: no tags, scripts or styles; links as "text (url)";
     <br>, <p> and <li> as line breaks; <blockquote> as "> " quoted lines; entities decoded."""
-    markup = markup[:_MAX_HTML]
+    markup = _defuse(markup[:_MAX_HTML])
     writer = _TextWriter()
     try:
         writer.feed(markup)
@@ -147,6 +147,36 @@ def html_to_text(markup: str) -> str:
     except Exception:  # the parser is lenient, but a reader must never lose the mail
         return _crude(markup)
     return writer.text()
+
+
+def _defuse(markup: str) -> str:
+    """Comments removed and every "<" that does not open a whole tag escaped, in one
+    linear pass. html.parser rescans unfinished constructs ("<a<a<a...", "<!--<!--...")
+    to the end of the input each time, which lets a hostile mail take minutes."""
+    out: list[str] = []
+    i, n, gt = 0, len(markup), -2  # gt: next ">" (-1: none left, -2: not looked yet)
+    while i < n:
+        lt = markup.find("<", i)
+        if lt < 0:
+            out.append(markup[i:])
+            break
+        out.append(markup[i:lt])
+        if markup.startswith("<!--", lt):
+            end = markup.find("-->", lt + 4)
+            if end < 0:
+                break  # an unclosed comment hides the rest, as it does in a browser
+            i = end + 3
+            continue
+        if gt == -2 or -1 < gt <= lt:
+            gt = markup.find(">", lt + 1)
+        following = markup.find("<", lt + 1)
+        if gt < 0 or (0 <= following < gt):
+            out.append("&lt;")
+            i = lt + 1
+        else:
+            out.append(markup[lt : gt + 1])
+            i = gt + 1
+    return "".join(out)
 
 
 def _crude(markup: str) -> str:

@@ -23,3 +23,12 @@ def initialise(desk: Desk, *, demo: bool = False) -> dict:
 # Functions (session) -> None that install shipped defaults when missing;
 # later features (SLA policies, rules, templates) append theirs.
 DEFAULTS: list = []
+
+
+def _sla_defaults(session) -> None:
+    from helpdesk.services.sla_policies import load_default_if_missing
+
+    load_default_if_missing(session)
+
+
+DEFAULTS.append(_sla_defaults)

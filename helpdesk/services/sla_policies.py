@@ -65,12 +65,16 @@ def stored_config(session: Session) -> SlaConfig | None:
     row = session.get(Setting, SETTING_KEY)
     if row is None or not row.value:
         return None
+    mine = session.info.get("sla_config")
+    if mine is not None and mine[0] is row.value:  # the same stored value as before in this session
+        return mine[1]
     key = json.dumps(row.value, sort_keys=True)
     config = _parsed.get(key)
     if config is None:
         config = _parsed[key] = SlaConfig.from_dict(row.value)
         while len(_parsed) > _CACHE_SIZE:
             _parsed.popitem(last=False)
+    session.info["sla_config"] = (row.value, config)
     return config
 
 
@@ -104,12 +108,7 @@ def policies_for(session: Session, config: SlaConfig | None, ticket_ids: list[in
     found: dict[int, Policy | None] = {tid: None for tid in ticket_ids}
     if config is None or not config.policies or not ticket_ids:
         return found
-    whens = []
-    for index, policy in enumerate(config.policies):
-        try:
-            whens.append((_condition(session, policy, now), index))
-        except Invalid:
-            continue  # e.g. a team renamed since loading: that policy matches nothing
+    whens = _compiled(session, config, now)
     if not whens:
         return found
     first = case(*whens, else_=-1)
@@ -118,12 +117,30 @@ def policies_for(session: Session, config: SlaConfig | None, ticket_ids: list[in
     return found
 
 
-def _condition(session: Session, policy: Policy, now: datetime):
+def _compiled(session: Session, config: SlaConfig, now: datetime) -> list[tuple]:
+    """(condition, policy index) per usable policy, compiled once per transaction:
+    a ticket change tracks its clocks several times (update, then message)."""
+    cache = session.info.setdefault("sla_conditions", {})
+    if id(config) not in cache:
+        from helpdesk.services.settings import desk_zone
+
+        zone, whens = desk_zone(session), []
+        for index, policy in enumerate(config.policies):
+            try:
+                whens.append((_condition(session, policy, now, zone), index))
+            except Invalid:
+                continue  # e.g. a team renamed since loading: that policy matches nothing
+        cache.clear()
+        cache[id(config)] = (config, whens)  # the config is kept so its id stays unique
+    return cache[id(config)][1]
+
+
+def _condition(session: Session, policy: Policy, now: datetime, zone=None):
     from helpdesk.query import parse
     from helpdesk.query_sql import Compiler
     from helpdesk.services.settings import desk_zone
 
-    query = parse(policy.match, now=now, tz=desk_zone(session))
+    query = parse(policy.match, now=now, tz=zone or desk_zone(session))
     return Compiler(session, me=None, now=now).compile(query)
 
 

@@ -54,8 +54,15 @@ class Tracked:
 def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     if event.ticket_id is None:
         return
+    ticket = session.get(Ticket, event.ticket_id)
+    if ticket is None:
+        return
+    seen = session.info.setdefault("sla_tracked", {})
+    if event.name == "message.added" and seen.get(ticket.id) == ticket.version:
+        return  # the services publish ticket.updated (version bumped) for the same message just before
     cause = ", ".join(event.changes) if event.changes else event.name
-    track(session, [event.ticket_id], now=utcnow(), actor=event.actor or SYSTEM, reason=f"after {cause}")
+    track(session, [ticket.id], now=utcnow(), actor=event.actor or SYSTEM, reason=f"after {cause}")
+    seen[ticket.id] = ticket.version
 
 
 def track(session: Session, ticket_ids: list[int], *, now: datetime, actor: Actor = SYSTEM,
@@ -125,6 +132,9 @@ def _in_chunks(session: Session, ids: list[int], statement) -> list:
 # -- storing -------------------------------------------------------------------------
 
 def _tickets(session: Session, ids: list[int]) -> list[Ticket]:
+    if len(ids) == 1:  # the subscriber's case: usually already in the session
+        ticket = session.get(Ticket, ids[0])
+        return [ticket] if ticket is not None else []
     found = {t.id: t for chunk in _chunks(ids)
              for t in session.execute(select(Ticket).where(Ticket.id.in_(chunk))).scalars()}
     return [found[i] for i in dict.fromkeys(ids) if i in found]

@@ -1,0 +1,141 @@
+"""Background jobs on APScheduler 3.x: the SLA sweep now, mail and automations later.
+
+Every job is `(name, interval seconds, function(desk))` in JOBS; adding one is
+one line: `register("mail-fetch", 60, fetch_mail)`. Jobs call services through
+`desk.write`, never the database directly.
+
+Deadlines live in database columns and each scheduler keeps its jobs in
+memory, so any number of processes (the TUI, `helpdesk worker`, a cron run of
+`worker --once`) may run them at once: firing exactly once is decided in the
+database by the services (a conditional UPDATE), not here.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timezone
+from typing import Any
+
+from helpdesk.db import Desk
+
+log = logging.getLogger("helpdesk.scheduler")
+
+SWEEP_BATCHES_MAX = 1000  # a safety stop: 500k due tickets per run is far beyond a small team
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: float  # seconds between runs
+    run: Callable[[Desk], Any]
+
+
+JOBS: list[Job] = []
+
+
+def register(name: str, interval: float, run: Callable[[Desk], Any]) -> Job:
+    """Add a background job (replacing one of the same name)."""
+    if interval <= 0:
+        raise ValueError(f"job {name!r}: interval must be positive, got {interval}")
+    job = Job(name, interval, run)
+    JOBS[:] = [j for j in JOBS if j.name != name] + [job]
+    return job
+
+
+def sla_sweep(desk: Desk) -> dict:
+    """Fire every SLA warning and breach that is due, in batches of one transaction each."""
+    from helpdesk.models import utcnow
+    from helpdesk.services.escalations import sweep
+
+    totals = None
+    for _ in range(SWEEP_BATCHES_MAX):
+        now = utcnow()
+        result = desk.write(lambda s: sweep(s, now=now))
+        totals = result if totals is None else totals.add(result)
+        if not result.more:
+            break
+    return {"tickets": totals.tickets, "warnings": totals.warnings, "breaches": totals.breaches}
+
+
+register("sla-sweep", 30, sla_sweep)
+
+
+# -- running -------------------------------------------------------------------------
+
+def run_once(desk: Desk) -> dict[str, Any]:
+    """Run every job once, now (`worker --once`, for cron); a failing job does not stop the others."""
+    results: dict[str, Any] = {}
+    for job in list(JOBS):
+        try:
+            results[job.name] = job.run(desk)
+        except Exception as exc:  # noqa: BLE001 - report it, run the rest
+            log.exception("job %s failed", job.name)
+            results[job.name] = {"error": f"{type(exc).__name__}: {exc}"}
+    return results
+
+
+def start_background(desk: Desk, *, interval: float | None = None):
+    """Run the jobs in a background thread (the TUI while it is open); `stop(scheduler)` ends them."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    _add_jobs(scheduler, desk, interval)
+    scheduler.start()
+    return scheduler
+
+
+def stop(scheduler, *, wait: bool = True) -> None:
+    """Stop a scheduler; with `wait`, after the jobs that are running finish."""
+    if scheduler.running:
+        scheduler.shutdown(wait=wait)
+
+
+def run_forever(desk: Desk, *, interval: float | None = None, on_start: Callable[[], None] | None = None) -> None:
+    """`helpdesk worker`: run the jobs in this thread until SIGTERM, SIGINT or ctrl-c."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone=timezone.utc)
+    _add_jobs(scheduler, desk, interval)
+    previous = {sig: signal.signal(sig, lambda *_: _shutdown(scheduler)) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        if on_start:
+            on_start()
+        scheduler.start()  # returns once shut down
+    except KeyboardInterrupt:
+        _shutdown(scheduler)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _shutdown(scheduler) -> None:
+    # From a signal handler: do not wait for the running job here; start() returns
+    # when the scheduler's loop notices, and the job's transaction commits or rolls back whole.
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+
+
+def _add_jobs(scheduler, desk: Desk, interval: float | None) -> None:
+    from helpdesk.models import utcnow
+
+    now = utcnow()
+    for job in JOBS:
+        scheduler.add_job(_guarded(job, desk), "interval", seconds=interval or job.interval, id=job.name,
+                          name=job.name, next_run_time=now, max_instances=1, coalesce=True,
+                          misfire_grace_time=None)
+
+
+def _guarded(job: Job, desk: Desk) -> Callable[[], Any]:
+    """A job whose failure is logged and retried at its next run, never kills the scheduler."""
+    def run() -> Any:
+        try:
+            return job.run(desk)
+        except Exception:  # noqa: BLE001
+            log.exception("job %s failed; it runs again in %ss", job.name, job.interval)
+            return None
+
+    run.__name__ = f"job_{job.name}"
+    return run

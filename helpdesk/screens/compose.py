@@ -1,0 +1,109 @@
+"""Writing a public reply or an internal note: ctrl+s sends, esc asks before discarding."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TextArea
+
+from helpdesk.screens.confirm import ConfirmScreen
+from helpdesk.text import literal
+
+
+class ComposeScreen(Screen[bool]):
+    """Sends through the conversation service itself, so a refused send keeps the draft.
+
+    Dismisses with True once sent, False when discarded."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="compose.send"),
+        Binding("escape", "discard", "Discard", id="compose.discard"),
+    ]
+
+    class Sent(Message):
+        def __init__(self, ticket_id: int) -> None:
+            super().__init__()
+            self.ticket_id = ticket_id
+
+    class Refused(Message):
+        def __init__(self, error: Exception, version: int | None) -> None:
+            super().__init__()
+            self.error, self.version = error, version
+
+    def __init__(self, ticket_id: int, subject: str, version: int, kind: str = "reply") -> None:
+        super().__init__()
+        self.ticket_id, self.subject, self.version, self.kind = ticket_id, subject, version, kind
+        self.sending = False
+
+    def compose(self):
+        what = "Internal note (agents only)" if self.kind == "note" else "Public reply (the requester gets it)"
+        with Vertical(id="compose", classes=f"-{self.kind}"):
+            yield Static(Text(f"{what} on #{self.ticket_id} ") + Text(literal(self.subject), "bold"),
+                         id="compose-title")
+            yield TextArea(id="compose-body", soft_wrap=True, show_line_numbers=False)
+            yield Static(Text("ctrl+s sends · esc discards", "dim"), id="compose-keys")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    @property
+    def draft(self) -> str:
+        return self.query_one(TextArea).text
+
+    def action_send(self) -> None:
+        if self.sending:
+            return
+        if not self.draft.strip():
+            self.notify("Nothing to send: the message is empty.", severity="warning")
+            return
+        self.sending = True
+        self.send(self.draft, self.version)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compose")
+    def send(self, body: str, version: int) -> None:
+        from helpdesk.errors import Conflict, HelpdeskError
+        from helpdesk.services.conversation import add_agent_message
+
+        app = self.app
+        try:
+            app.desk.write(lambda s: add_agent_message(s, app.actor, self.ticket_id, body, kind=self.kind,
+                                                       if_version=version))
+        except Conflict as exc:
+            self.post_message(self.Refused(exc, app.current_version(self.ticket_id)))
+            return
+        except HelpdeskError as exc:
+            self.post_message(self.Refused(exc, None))
+            return
+        self.post_message(self.Sent(self.ticket_id))
+
+    def on_compose_screen_sent(self, message: Sent) -> None:
+        self.sending = False
+        self.app.notify(f"{'Note added to' if self.kind == 'note' else 'Reply sent on'} #{self.ticket_id}.")
+        self.app.desk_changed_here()
+        self.dismiss(True)
+
+    def on_compose_screen_refused(self, message: Refused) -> None:
+        self.sending = False
+        text = getattr(message.error, "message", str(message.error))
+        if message.version is not None:
+            # told who changed what; a second ctrl+s sends against the version now shown
+            self.version = message.version
+            text += " — your draft is kept; press ctrl+s again to send anyway."
+        self.notify(text, severity="error", timeout=10)
+
+    def action_discard(self) -> None:
+        if not self.draft.strip():
+            self.dismiss(False)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(False)
+
+        self.app.push_screen(ConfirmScreen("Discard this draft?", f"{len(self.draft)} characters will be lost.",
+                                           yes="enter discards"), answer)

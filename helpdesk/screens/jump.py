@@ -1,0 +1,41 @@
+"""`g` then a letter: jump to a queue (lazygit/mutt style)."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from helpdesk.text import literal
+
+
+class JumpScreen(ModalScreen[str | None]):
+    """Shows the queues' letters; dismisses with the chosen queue's key."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="jump.cancel")]
+
+    def __init__(self, queues: list) -> None:
+        super().__init__(classes="dialog")
+        self.queues = [q for q in queues if q.letter]
+
+    def compose(self):
+        text = Text()
+        for q in self.queues:
+            text.append(f" {q.letter} ", Style(bold=True, reverse=True)).append(" " + literal(q.title) + "\n")
+        with Vertical(id="jump", classes="dialog-box"):
+            yield Static(Text("Go to queue"), classes="dialog-title")
+            yield Static(text)
+
+    def on_key(self, event: events.Key) -> None:
+        for q in self.queues:
+            if event.character == q.letter:
+                event.stop()
+                self.dismiss(q.key)
+                return
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,190 @@
+"""One ticket, read in full: fields, requester, conversation, attachments, timeline.
+
+Built from the JSON shapes of `listing.ticket_detail` and `queues.requester_card`.
+Every piece of outside text goes through `literal()` into a `Text`, so a subject
+like "[bold]hi" or an escape sequence in a body stays inert."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from helpdesk.text import literal
+from helpdesk.widgets.cells import Palette, duration, relative
+
+CLOCKS = (("first_response", "First response"), ("next_response", "Next response"), ("resolution", "Resolution"))
+
+
+def when(iso: str | None, now: datetime) -> Text:
+    """Local time plus how long ago: '2026-03-01 14:05 (3h)'."""
+    if not iso:
+        return Text("—", Style(dim=True))
+    at = datetime.fromisoformat(iso)
+    return Text(f"{at.astimezone():%Y-%m-%d %H:%M}") + Text(f" ({relative(at, now)})", Style(dim=True))
+
+
+def line(value: object) -> Text:
+    return Text(literal(value))
+
+
+def fields_table(t: dict, now: datetime, palette: Palette) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style=Style(dim=True), no_wrap=True)
+    grid.add_column()
+    requester = t.get("requester") or {}
+    rows: list[tuple[str, Text]] = [
+        ("Status", Text(t["status"].replace("_", " "))),
+        ("Priority", Text(t["priority"], {"urgent": palette.breached, "high": palette.warning}.get(t["priority"], ""))),
+        ("Type", line(t.get("type") or "—")),
+        ("Channel", line(t.get("channel") or "—")),
+        ("Requester", line(_person(requester.get("name"), requester.get("email")) if requester else "—")),
+        ("Organization", line(t.get("organization") or "—")),
+        ("Assignee", line(t.get("assignee") or "unassigned")),
+        ("Team", line(t.get("team") or "—")),
+        ("Tags", line(", ".join(t.get("tags") or []) or "—")),
+        ("Created", when(t.get("created_at"), now)),
+        ("Updated", when(t.get("updated_at"), now)),
+    ]
+    if t.get("merged_into"):
+        rows.append(("Merged into", Text(f"#{t['merged_into']}")))
+    for key, value in sorted((t.get("fields") or {}).items()):
+        rows.append((literal(key), line(value)))
+    for key, label in CLOCKS:
+        clock = (t.get("sla") or {}).get(key)
+        if clock:
+            rows.append((label, clock_text(clock, now, palette)))
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid
+
+
+def clock_text(clock: dict, now: datetime, palette: Palette) -> Text:
+    state = clock.get("state") or ""
+    style = {"running": palette.running, "warning": palette.warning, "breached": palette.breached}.get(state, palette.muted)
+    out = Text(state, style)
+    if clock.get("due_at") and state in ("running", "warning", "breached"):
+        remaining = (datetime.fromisoformat(clock["due_at"]) - now).total_seconds()
+        out += Text(f"  {duration(remaining)}  due ") + when(clock["due_at"], now)
+    return out
+
+
+def _person(name: str | None, email: str | None) -> str:
+    if name and email:
+        return f"{name} <{email}>"
+    return name or email or "—"
+
+
+def requester_panel(card: dict | None) -> RenderableType:
+    if not card:
+        return Panel(Text("No requester", Style(dim=True)), title=Text("Requester"), title_align="left")
+    body = Text()
+    body.append_text(line(card.get("name")))
+    for label in ("email", "phone"):
+        if card.get(label):
+            body.append("\n").append_text(line(card[label]))
+    org = card.get("organization")
+    if org:
+        body.append("\n").append_text(line(org))
+    if card.get("tier"):
+        body.append("  ").append(Text(f"tier {literal(card['tier'])}", Style(bold=True)))
+    body.append(f"\n{card.get('ticket_count', 0)} tickets in all", Style(dim=True))
+    for other in card.get("others") or []:
+        body.append(f"\n#{other['id']} ", Style(dim=True)).append(other["status"].replace("_", " ") + " ")
+        body.append_text(line(other["subject"]))
+    return Panel(body, title=Text("Requester"), title_align="left", border_style=Style(dim=True))
+
+
+def message_panel(m: dict, now: datetime, palette: Palette) -> RenderableType:
+    note = m["kind"] == "note"
+    who = {"agent": "agent", "customer": "customer", "system": "system"}.get(m.get("by") or "", "")
+    title = Text("Internal note" if note else ("Reply" if who == "agent" else "Message"), Style(bold=True))
+    title += Text(" · ") + line(m.get("author") or "unknown") + Text(f" ({who})" if who else "")
+    title += Text(" · ") + when(m.get("created_at"), now)
+    body = Text(literal(m.get("body") or "", multiline=True))
+    for a in m.get("attachments") or []:
+        body.append("\n📎 ", Style(dim=True)).append_text(line(a.get("filename")))
+        body.append(f"  {a.get('content_type') or ''} {_size(a.get('size') or 0)}", Style(dim=True))
+    if note:
+        return Panel(body, title=title, title_align="left", border_style=palette.warning, style=Style(italic=True))
+    border = palette.accent if who == "customer" else palette.running
+    return Panel(body, title=title, title_align="left", border_style=border)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024:
+            return f"{n}{unit}" if unit == "B" else f"{n:.0f}{unit}"
+        n /= 1024
+    return f"{n:.1f}GB"
+
+
+def timeline(events: list[dict], now: datetime) -> RenderableType:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, style=Style(dim=True))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for e in events:
+        change = line(e.get("field")) + Text(": ") + line(_short(e.get("old")) or "—") + Text(" → ") \
+            + line(_short(e.get("new")) or "—")
+        if e.get("reason"):
+            change += Text(f" ({literal(e['reason'])})", Style(dim=True))
+        at = datetime.fromisoformat(e["at"]).astimezone()
+        grid.add_row(f"{at:%Y-%m-%d %H:%M}", line(e.get("actor")), change)
+    return Panel(grid, title=Text("Timeline"), title_align="left", border_style=Style(dim=True))
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = literal(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def detail_renderable(t: dict, card: dict | None, *, show_events: bool, now: datetime,
+                      palette: Palette) -> RenderableType:
+    heading = Text(f"#{t['id']} ", Style(bold=True)) + Text(literal(t["subject"]), Style(bold=True))
+    parts: list[RenderableType] = [heading, Padding(fields_table(t, now, palette), (1, 0, 0, 0)),
+                                   requester_panel(card)]
+    messages = t.get("messages") or []
+    parts.append(Text(f"Conversation ({len(messages)})", Style(bold=True, underline=True)))
+    parts += [message_panel(m, now, palette) for m in messages] or [Text("No messages yet.", Style(dim=True))]
+    if show_events:
+        parts.append(timeline(t.get("events") or [], now))
+    else:
+        parts.append(Text(f"{len(t.get('events') or [])} events — press e for the timeline", Style(dim=True)))
+    return Group(*parts)
+
+
+class TicketView(VerticalScroll):
+    """Scrollable full view of one ticket."""
+
+    BINDINGS = [
+        Binding("j,down", "scroll_down", "Scroll down", show=False, id="detail.down"),
+        Binding("k,up", "scroll_up", "Scroll up", show=False, id="detail.up"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.ticket: dict | None = None
+
+    def compose(self):
+        yield Static(Text("No ticket selected.", Style(dim=True)), id="detail-body")
+
+    def show(self, ticket: dict | None, card: dict | None, *, show_events: bool, now: datetime,
+             palette: Palette) -> None:
+        keep = self.ticket is not None and ticket is not None and self.ticket["id"] == ticket["id"]
+        self.ticket = ticket
+        body = self.query_one("#detail-body", Static)
+        if ticket is None:
+            body.update(Text("No ticket selected.", Style(dim=True)))
+        else:
+            body.update(detail_renderable(ticket, card, show_events=show_events, now=now, palette=palette))
+        if not keep:
+            self.scroll_home(animate=False)
