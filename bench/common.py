@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"  # git-ignored
 
 # Files whose change makes a cached dataset stale.
-SCHEMA_FILES = ("helpdesk/models.py", "helpdesk/search.py", "helpdesk/migrations/versions", "bench/dataset.py")
+SCHEMA_FILES = ("helpdesk/models.py", "helpdesk/search.py", "helpdesk/migrations/versions", "data/sla.toml",
+                "bench/dataset.py")
 
 
 def schema_hash() -> str:
@@ -28,7 +29,7 @@ def schema_hash() -> str:
     digest = hashlib.sha256()
     for name in SCHEMA_FILES:
         path = ROOT / name
-        for file in sorted(path.glob("*.py")) if path.is_dir() else [path]:
+        for file in sorted(path.glob("*.py")) if path.is_dir() else [path] if path.exists() else []:
             digest.update(file.name.encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()[:12]

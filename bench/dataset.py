@@ -271,9 +271,13 @@ BULK_TABLES = ("ticket", "ticket_tag", "message", "contact", "organization")
 
 
 def _create_schema(path: Path) -> None:
+    """The state `helpdesk init` leaves: migrated schema plus shipped defaults (SLA policies)."""
     from helpdesk.db import open_desk
+    from helpdesk.services.setup import initialise
 
-    open_desk(str(path)).close()
+    desk = open_desk(str(path))
+    initialise(desk)
+    desk.close()
 
 
 def _drop_indexes(conn: sqlite3.Connection) -> list[str]:

@@ -24,13 +24,18 @@ _CJK = (
     "\uac00-\ud7af"  # hangul
     "\U00020000-\U0002ffff"
 )
-_TOKEN = re.compile(rf"([{_CJK}]+)|([^\W{_CJK}]+)")
+_TOKEN = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")  # "_" separates words, as in FTS5
 
 
 def _runs(text: str) -> Iterable[tuple[bool, str]]:
     """(is_cjk, run) pieces of `text`, lower-cased."""
     for m in _TOKEN.finditer(text.lower()):
-        yield (True, m.group(1)) if m.group(1) else (False, m.group(2))
+        if m.group(1):
+            yield True, m.group(1)
+        elif m.group(2).isalnum():
+            yield False, m.group(2)
+        else:  # marks that `re` counts as word characters but FTS5 does not
+            yield from ((False, part) for part in "".join(c if c.isalnum() else " " for c in m.group(2)).split())
 
 
 def _bigrams(run: str) -> list[str]:

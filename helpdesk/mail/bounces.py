@@ -82,10 +82,16 @@ def _from_status(part: Message) -> BounceInfo:
     recipient = first_header(block, "final-recipient") or first_header(block, "original-recipient")
     return BounceInfo(
         recipient=_after_type(recipient).strip("<>").lower() or None,
-        status=one_line(first_header(block, "status") or "") or None,
+        status=_status_code(first_header(block, "status")),
         diagnostic=_after_type(first_header(block, "diagnostic-code"))[:_MAX_DIAGNOSTIC] or None,
         action=one_line(first_header(block, "action") or "").lower() or None,
     )
+
+
+def _status_code(value: str | None) -> str | None:
+    """"5.1.1 (bad mailbox)" -> "5.1.1"; anything else as it came, shortened."""
+    found = _STATUS.search(value or "")
+    return found.group(1) if found else one_line(value or "")[:50] or None
 
 
 def _after_type(value: str | None) -> str:

@@ -129,15 +129,15 @@ def mailbox_local_part(values: list[str]) -> tuple[str, str]:
 
 def message_ids(values: list[str]) -> list[str]:
     """Message-IDs without angle brackets, in order, each once."""
-    found: list[str] = []
+    found: dict[str, None] = {}
     for value in values:
         text = raw_text(value)
         ids = _MSG_ID.findall(text) or [t for t in text.split() if "@" in t]
         for msg_id in ids:
             msg_id = one_line(msg_id).strip("<>")
-            if msg_id and len(msg_id) <= _MAX_ID and msg_id not in found:
-                found.append(msg_id)
-    return found
+            if msg_id and len(msg_id) <= _MAX_ID:
+                found.setdefault(msg_id)
+    return list(found)
 
 
 def parse_date(value: str | None) -> datetime | None:

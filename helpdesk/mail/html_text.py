@@ -15,17 +15,25 @@ _PARAGRAPH = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote"}
 _VOID = {"br", "img", "hr", "meta", "link", "input", "col", "area", "base", "wbr", "source"}
 _CELL = {"td", "th"}
 _WHITESPACE = re.compile(r"[ \t\n\r\f\xa0]+")
+_MAX_QUOTE_MARKS = 20  # deeper nesting is noise; unbounded it makes output quadratic
+_LABEL_CHUNKS = 50  # a link text longer than this is never compared with its URL
 _MAX_HTML = 5_000_000  # characters; beyond this a "body" is not something to read
 
 
 class _TextWriter(HTMLParser):
+    """Collects text line by line. The current line is a list of chunks, so a huge
+    one-line body costs linear time, not a copy per chunk."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.lines: list[str] = [""]
+        self.done: list[str] = []  # finished lines
+        self.parts: list[str] = []  # chunks of the current line
+        self.prefix = ""  # "> " per open <blockquote>
+        self.has_text = False  # the current line holds more than spaces
         self.skip_depth = 0
         self.pre_depth = 0
         self.quote_depth = 0
-        # (href, line count, column) where each open link's text starts
+        # (href, finished line count, chunk count) where each open link's text starts
         self.links: list[tuple[str, int, int]] = []
 
     # -- output -------------------------------------------------------------
@@ -34,26 +42,37 @@ class _TextWriter(HTMLParser):
             return
         if self.pre_depth:
             first, *rest = text.replace("\r\n", "\n").split("\n")
-            self.lines[-1] += first
+            self._append(first)
             for line in rest:
                 self.newline()
-                self.lines[-1] += line
+                self._append(line)
             return
         text = _WHITESPACE.sub(" ", text)
-        if not self.lines[-1].strip(" >"):
+        if not self.has_text or (self.parts and self.parts[-1].endswith(" ")):
             text = text.lstrip(" ")
-        elif self.lines[-1].endswith(" "):
-            text = text.lstrip(" ")
-        self.lines[-1] += text
+        self._append(text)
+
+    def _append(self, text: str) -> None:
+        if text:
+            self.parts.append(text)
+            self.has_text = self.has_text or bool(text.strip())
 
     def newline(self) -> None:
-        self.lines[-1] = self.lines[-1].rstrip(" ")
-        self.lines.append("> " * self.quote_depth)
+        self.done.append((self.prefix + "".join(self.parts)).rstrip(" "))
+        self.parts = []
+        self.prefix = self._quote_prefix()
+        self.has_text = False
+
+    def _quote_prefix(self) -> str:
+        return "> " * min(self.quote_depth, _MAX_QUOTE_MARKS)
+
+    def _previous_has_text(self) -> bool:
+        return bool(self.done) and bool(self.done[-1].strip(" >"))
 
     def block(self, blank: bool = False) -> None:
-        if self.lines[-1].strip(" >"):
+        if self.has_text:
             self.newline()
-        if blank and len(self.lines) > 1 and self.lines[-2].strip(" >"):
+        if blank and self._previous_has_text():
             self.newline()
 
     # -- parser events ------------------------------------------------------
@@ -82,16 +101,16 @@ class _TextWriter(HTMLParser):
             self.pre_depth += tag == "pre"
             if tag == "blockquote":
                 self.quote_depth += 1
-                self.lines[-1] = "> " * self.quote_depth
+                self.prefix = self._quote_prefix()
         elif tag in _BLOCK:
             self.block()
         elif tag in _CELL:
-            if self.lines[-1].strip(" >"):
+            if self.has_text:
                 self.write(" ")
         elif tag == "img":
             self.write((attrs.get("alt") or "").strip())
         elif tag == "a":
-            self.links.append((attrs.get("href") or "", len(self.lines), len(self.lines[-1])))
+            self.links.append((attrs.get("href") or "", len(self.done), len(self.parts)))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
@@ -105,20 +124,22 @@ class _TextWriter(HTMLParser):
             if tag == "pre":
                 self.pre_depth = max(0, self.pre_depth - 1)
             if tag == "blockquote" and self.quote_depth:
-                while len(self.lines) > 1 and not self.lines[-1].strip(" >"):
-                    self.lines.pop()
+                if self.has_text:
+                    self.newline()
+                while self.done and not self.done[-1].strip(" >"):
+                    self.done.pop()  # no empty quoted lines at the end of a quote
                 self.quote_depth -= 1
-                self.newline()
+                self.prefix = self._quote_prefix()
             self.block(blank=True)
         elif tag in _BLOCK or tag == "li":
             self.block()
 
     def _close_link(self, href: str, line_count: int, start: int) -> None:
         href = href.strip()
-        if line_count == len(self.lines):
-            label = self.lines[-1][start:].strip()
-        else:
-            label = " ".join(self.lines[line_count - 1 :])[start:].strip()
+        if line_count == len(self.done) and len(self.parts) - start <= _LABEL_CHUNKS:
+            label = "".join(self.parts[start:]).strip()
+        else:  # long or over several lines: never just its URL, so the URL is added
+            label = "\0"
         target = href[7:] if href.lower().startswith("mailto:") else href
         if not href or href.startswith("#") or href.lower().startswith(("javascript:", "cid:")):
             return
@@ -131,8 +152,8 @@ class _TextWriter(HTMLParser):
         self.write(data)
 
     def text(self) -> str:
-        lines = [line.rstrip() for line in self.lines]
-        out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+        self.newline()
+        out = re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in self.done))
         return strip_invisible(out).strip("\n")
 
 
@@ -150,11 +171,12 @@ def html_to_text(markup: str) -> str:
 
 
 def _defuse(markup: str) -> str:
-    """Comments removed and every "<" that does not open a whole tag escaped, in one
-    linear pass. html.parser rescans unfinished constructs ("<a<a<a...", "<!--<!--...")
-    to the end of the input each time, which lets a hostile mail take minutes."""
+    """Comments and CDATA removed and every "<" that does not open a whole tag escaped,
+    in one linear pass. html.parser rescans an unfinished construct ("<a<a<a...",
+    "<![CDATA[>...") to the end of the input each time: minutes for a hostile mail."""
     out: list[str] = []
-    i, n, gt = 0, len(markup), -2  # gt: next ">" (-1: none left, -2: not looked yet)
+    next_gt, next_cdata_end = _finder(markup, ">"), _finder(markup, "]]>")
+    i, n = 0, len(markup)
     while i < n:
         lt = markup.find("<", i)
         if lt < 0:
@@ -166,17 +188,27 @@ def _defuse(markup: str) -> str:
             if end < 0:
                 break  # an unclosed comment hides the rest, as it does in a browser
             i = end + 3
-            continue
-        if gt == -2 or -1 < gt <= lt:
-            gt = markup.find(">", lt + 1)
-        following = markup.find("<", lt + 1)
-        if gt < 0 or (0 <= following < gt):
-            out.append("&lt;")
-            i = lt + 1
+        elif markup.startswith("<![CDATA[", lt) and next_cdata_end(lt) >= 0:
+            i = next_cdata_end(lt) + 3  # a bogus comment in HTML: browsers hide it
         else:
-            out.append(markup[lt : gt + 1])
-            i = gt + 1
+            gt, following = next_gt(lt), markup.find("<", lt + 1)
+            whole = gt >= 0 and not 0 <= following < gt and not markup.startswith("<![CDATA[", lt)
+            out.append(markup[lt : gt + 1] if whole else "&lt;")
+            i = gt + 1 if whole else lt + 1
     return "".join(out)
+
+
+def _finder(markup: str, token: str):
+    """find(token, pos) for rising pos, each part of the text scanned once."""
+    found = -2  # -2: not looked yet; -1: none left
+
+    def after(pos: int) -> int:
+        nonlocal found
+        if found == -2 or -1 < found < pos:
+            found = markup.find(token, pos)
+        return found
+
+    return after
 
 
 def _crude(markup: str) -> str:

@@ -66,7 +66,7 @@ class ComposeScreen(Screen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="compose")
     def send(self, body: str, version: int) -> None:
-        from helpdesk.errors import Conflict, HelpdeskError
+        from helpdesk.errors import Conflict
         from helpdesk.services.conversation import add_agent_message
 
         app = self.app
@@ -76,7 +76,7 @@ class ComposeScreen(Screen[bool]):
         except Conflict as exc:
             self.post_message(self.Refused(exc, app.current_version(self.ticket_id)))
             return
-        except HelpdeskError as exc:
+        except Exception as exc:  # anything else also keeps the draft
             self.post_message(self.Refused(exc, None))
             return
         self.post_message(self.Sent(self.ticket_id))

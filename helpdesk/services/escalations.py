@@ -34,6 +34,7 @@ from helpdesk.services.sla_tracking import Tracked, refresh_check, track
 from helpdesk.sla import Actions
 
 BATCH = 500
+EVENT_NAMES = {"warning": "sla.warning", "breach": "sla.breached"}  # events and notification kinds
 LABELS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
 
 
@@ -105,7 +106,7 @@ def claim(session: Session, row: SlaClock, marker: str, now: datetime) -> bool:
 
 def _announce(session: Session, tracked: Tracked, kind: str, what: str, row: SlaClock) -> None:
     ticket, policy = tracked.ticket, tracked.policy
-    name = "sla.warning" if what == "warning" else "sla.breached"
+    name = EVENT_NAMES[what]
     instant = row.due_at
     summary = f"{LABELS[kind]} {'due' if what == 'warning' else 'breached'} at {instant.isoformat() if instant else '?'}"
     record(session, SYSTEM, "ticket", ticket.id, name, None, summary, reason=f"SLA policy {row.policy}")
@@ -121,7 +122,7 @@ def _announce(session: Session, tracked: Tracked, kind: str, what: str, row: Sla
 def _act(session: Session, ticket: Ticket, actions: Actions, kind: str, what: str, row: SlaClock) -> None:
     text = _notice(ticket, kind, what, row)
     for agent_id in _recipients(session, ticket, actions.notify, what):
-        notifications.notify(session, agent_id, ticket.id, f"sla.{what}", text)
+        notifications.notify(session, agent_id, ticket.id, EVENT_NAMES[what], text)
     changes = _changes(actions)
     if changes is None:
         return

@@ -171,6 +171,14 @@ def read_rows(session: Session, actor: Actor, query: str, *, sort: str = "update
     return Rows(_to_rows(session, found, len(comps)), more)
 
 
+def count_before(session: Session, actor: Actor, query: str, position: tuple, *, sort: str = "updated",
+                 descending: bool = True, now: datetime | None = None) -> int:
+    """How many rows of the view come before `position`: where a window starts in the whole view."""
+    comps = _components(sort, descending)
+    where = and_(condition(session, actor, query, now=now or utcnow()), _beyond(comps, position, False))
+    return session.execute(select(func.count()).select_from(Ticket).where(where)).scalar_one()
+
+
 def _to_rows(session: Session, found, n_keys: int) -> list[Row]:
     people = _names(session, Contact, {r.requester_id for r in found}, Contact.email)
     agents = _names(session, Agent, {r.assignee_id for r in found}, Agent.email)

@@ -20,7 +20,7 @@ from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import Setting, Ticket, utcnow
 from helpdesk.services.actors import SYSTEM, Actor, require
 from helpdesk.services.audit import record
-from helpdesk.sla_config import CLOCK_KINDS, Policy, SlaConfig, format_duration, load_sla_config, with_line
+from helpdesk.sla_config import CLOCK_KINDS, Policy, SlaConfig, load_sla_config, with_line
 
 SETTING_KEY = "sla.config"
 DEFAULT_FILE = Path(helpdesk.__file__).parent.parent / "data" / "sla.toml"
@@ -162,4 +162,9 @@ def calendar_rows(config: SlaConfig) -> list[dict]:
 
 
 def short_duration(seconds: int | None) -> str:
-    return format_duration(seconds) if seconds is not None else "-"
+    """'27h', '1h30m', '45s': hours rather than days, which read as calendar days."""
+    if seconds is None:
+        return "-"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if n) or "0s"

@@ -94,3 +94,22 @@ def status_cell(status: str, palette: Palette) -> Text:
 def plain(value: object) -> Text:
     """Outside text as one literal line (markup and escapes stay inert)."""
     return Text(literal(value))
+
+
+def row_cells(row, now: datetime, palette: Palette, marked: bool = False) -> dict[str, Text]:
+    """Every cell of one queue row (`row` is a services.queues.Row)."""
+    return {
+        "mark": Text("●", palette.accent) if marked else Text(""),
+        "number": Text(f"#{row.id}"),
+        "sla": sla_cell(row.sla_state, row.sla_due_at, now, palette),
+        "priority": priority_cell(row.priority, palette),
+        "status": status_cell(row.status, palette),
+        "subject": plain(row.subject),
+        "requester": plain(row.requester or ""),
+        "assignee": plain(_short_agent(row.assignee)),
+        "updated": Text(relative(row.updated_at, now), palette.muted),
+    }
+
+
+def _short_agent(who: str | None) -> str:
+    return "—" if not who else who

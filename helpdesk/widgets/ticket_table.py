@@ -49,21 +49,29 @@ COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 
 
 def column_widths(total: int) -> list[int]:
-    """Fixed columns keep their width; the rest share what is left (one space between columns)."""
-    fixed = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1
+    """Fixed columns keep their width; the rest share what is left (one space between columns).
+
+    When even the minimums do not fit, assignee and then requester are left out (width 0)."""
     flex = [c for c in COLUMNS if not c.width]
-    room = max(0, total - fixed)
-    weights = sum(c.weight for c in flex)
-    shares = {c.key: max(c.minimum, room * c.weight // weights) for c in flex}
+    for dropped in range(len(flex)):
+        shown = flex[: len(flex) - dropped]
+        fixed = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1 - dropped
+        room = total - fixed
+        if room >= sum(c.minimum for c in shown) or len(shown) == 1:
+            break
+    weights = sum(c.weight for c in shown)
+    shares = {c.key: max(c.minimum, max(0, room) * c.weight // weights) for c in shown}
     spare = room - sum(shares.values())
     if spare > 0:
         shares["subject"] += spare
-    return [c.width or shares[c.key] for c in COLUMNS]
+    return [c.width or shares.get(c.key, 0) for c in COLUMNS]
 
 
 def line_text(cells: dict[str, Text], widths: list[int]) -> Text:
     out = Text(no_wrap=True, end="")
     for column, width in zip(COLUMNS, widths):
+        if not width:
+            continue
         cell = cells.get(column.key) or Text("")
         cell = cell.copy()
         cell.truncate(width, overflow="ellipsis", pad=True)
@@ -99,6 +107,8 @@ class TableHeader(Widget):
     def on_click(self, event: events.Click) -> None:
         x = event.x
         for column, width in zip(COLUMNS, self.widths):
+            if not width:
+                continue
             if x < width + 1:
                 self.post_message(self.Clicked(column.sort))
                 return
@@ -181,7 +191,8 @@ class TicketTable(ScrollView, can_focus=True):
     def update_cell(self, ticket_id: int, column: str, value: Text) -> None:
         """Change one cell and repaint its line only."""
         cells = self.cells.get(ticket_id)
-        if cells is None or cells.get(column) == value:
+        old = None if cells is None else cells.get(column)
+        if cells is None or (old is not None and old == value and old.style == value.style):
             return
         cells[column] = value
         self._forget(ticket_id)
@@ -190,7 +201,7 @@ class TicketTable(ScrollView, can_focus=True):
         changed = (self.marked ^ marked) & set(self._index)
         self.marked = set(marked)
         for ticket_id in changed:
-            self.cells[ticket_id]["mark"] = Text("●") if ticket_id in marked else Text("")
+            self.cells[ticket_id]["mark"] = Text("●", "bold") if ticket_id in marked else Text("")
             self._forget(ticket_id)
 
     def _forget(self, ticket_id: int) -> None:

@@ -1,0 +1,261 @@
+"""`helpdesk import`: a spreadsheet -> tickets, in batches of whole tickets.
+
+    job = open_import(path, map_text=..., sheet=..., dayfirst=..., tz=desk zone)
+    report = run_import(desk, actor, job, dry_run=False, strict=False, progress=callback)
+
+Reading and typing the cells is helpdesk.sheets' job (pure); this runs the batches.
+Each batch of rows is one `desk.write` (one transaction), so a crash or ctrl-c leaves
+whole tickets or none, and the same command run again finishes the job: rows that
+went in are found again by external id or fingerprint and left alone."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from helpdesk.db import Desk
+from helpdesk.errors import Invalid, NotFound
+from helpdesk.models import utcnow
+from helpdesk.services.actors import Actor, require
+from helpdesk.services.import_batch import Batch, Outcome, import_batch
+from helpdesk.services.import_people import PeopleBook
+from helpdesk.services.import_rows import DraftMaker
+from helpdesk.sheets import (
+    ColumnMap, ColumnPlan, Record, RowError, SheetSource, load_map, open_sheet, plan_columns,
+    read_records, write_rejects,
+)
+
+BATCH = 500  # rows per transaction
+ERRORS_KEPT = 200  # shown in the summary; every bad row is in the rejects file
+_BOOKS = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
+
+
+@dataclass
+class ImportJob:
+    """An opened sheet and the plan for its columns: what the dry run shows first."""
+
+    path: Path
+    source: SheetSource
+    plan: ColumnPlan
+    tz: ZoneInfo
+    dayfirst: bool
+
+    def mapping(self) -> list[str]:
+        return self.plan.describe()
+
+    def records(self) -> Iterator[Record]:
+        return read_records(self.source, self.plan, tz=self.tz, dayfirst=self.dayfirst)
+
+
+@dataclass
+class ImportReport:
+    file: str
+    sheet: str
+    header_row: int
+    dry_run: bool = False
+    strict: bool = False
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    new_requesters: int = 0
+    new_organizations: int = 0
+    warnings: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first ERRORS_KEPT
+    rejects_file: str | None = None
+    refused: bool = False  # --strict and some row was bad: nothing was written
+    interrupted: bool = False
+    mapping: list[str] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        self.created += outcome.created
+        self.updated += outcome.updated
+        self.unchanged += outcome.unchanged
+
+    def to_dict(self) -> dict:
+        data = {k: v for k, v in self.__dict__.items() if k != "errors"}
+        data["errors"] = [{"row": e.row, "column": e.column, "reason": e.reason} for e in self.errors]
+        return data
+
+
+def open_import(path: str | Path, *, map_text: str | None = None, sheet: str | None = None,
+                dayfirst: bool | None = None, tz: ZoneInfo | None = None) -> ImportJob:
+    """Open the sheet and plan its columns. NotFound / Invalid with one clear message."""
+    column_map: ColumnMap | None = load_map(map_text) if map_text is not None else None
+    cm = column_map or ColumnMap()
+    source = open_sheet(path, sheet=sheet or cm.sheet, encoding=cm.encoding, header_row=cm.header_row)
+    plan = plan_columns(source.headers, column_map)
+    zone = ZoneInfo(cm.timezone) if cm.timezone else tz or ZoneInfo("UTC")
+    first = dayfirst if dayfirst is not None else bool(cm.dayfirst)
+    return ImportJob(Path(path), source, plan, zone, first)
+
+
+def read_map(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise NotFound(f"{path}: no such map file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise Invalid(f"{path}: cannot read the map file ({error})") from None
+
+
+def default_rejects_path(path: Path) -> Path:
+    """Next to the input: tickets.xlsx -> tickets.rejects.xlsx, anything else -> .csv."""
+    suffix = ".xlsx" if path.suffix.lower() in _BOOKS else ".csv"
+    return path.with_name(f"{path.stem}.rejects{suffix}")
+
+
+Progress = Callable[[int], None]  # rows read so far
+
+
+def run_import(desk: Desk, actor: Actor, job: ImportJob, *, dry_run: bool = False,
+               strict: bool = False, rejects: str | Path | None = None, batch: int = BATCH,
+               progress: Progress | None = None) -> ImportReport:
+    """Import the sheet; bad rows are reported, skipped and written to the rejects file.
+
+    strict: nothing is written if any row is bad. dry_run: nothing is written at all
+    (not even the rejects file). ctrl-c stops after the last whole batch."""
+    require(actor, "agent")
+    report = ImportReport(str(job.path), job.source.sheet_name, job.source.header_row,
+                          dry_run=dry_run, strict=strict, mapping=job.mapping())
+    with desk.read() as session:
+        book = PeopleBook(session)
+    maker = DraftMaker(book, {c.target: c.header for c in reversed(job.plan.columns)})
+    rejected: list[tuple[list, str]] = []
+    run = _Run(desk, job, report, maker, rejected, progress)
+    try:
+        if strict and run.find_bad_rows():
+            report.refused = True
+        elif dry_run:
+            run.rehearse(batch)
+        else:
+            run.write(actor, batch)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    report.warnings = job.plan.warnings + book.notices.lines()
+    if dry_run:
+        report.new_requesters = len(book.new_contacts)
+        report.new_organizations = len(book.new_orgs)
+    else:
+        report.new_requesters = book.created["contacts"]
+        report.new_organizations = book.created["organizations"]
+        if rejected:
+            target = Path(rejects) if rejects else default_rejects_path(job.path)
+            write_rejects(target, job.source.headers, rejected)
+            report.rejects_file = str(target)
+    return report
+
+
+class _Run:
+    def __init__(self, desk: Desk, job: ImportJob, report: ImportReport, maker: DraftMaker,
+                 rejected: list, progress: Progress | None):
+        self.desk, self.job, self.report, self.maker = desk, job, report, maker
+        self.rejected, self.progress = rejected, progress or (lambda rows: None)
+
+    def find_bad_rows(self) -> bool:
+        """--strict: a first pass that only checks every row."""
+        for record in self.job.records():
+            self.report.rows += 1
+            self._check(record)
+            if self.report.rows % BATCH == 0:
+                self.progress(self.report.rows)
+        self.progress(self.report.rows)
+        return self.report.rejected > 0
+
+    def batches(self, size: int) -> Iterator[list]:
+        records = self.job.records()
+        self.report.rows = 0
+        while chunk := list(islice(records, size)):
+            self.report.rows += len(chunk)
+            drafts = [self.maker.draft(r) for r in chunk if self._check(r)]
+            yield drafts
+            self.progress(self.report.rows)
+
+    def _check(self, record: Record) -> bool:
+        problems = self.maker.problems(record)
+        if not problems:
+            return True
+        self.report.rejected += 1
+        room = ERRORS_KEPT - len(self.report.errors)
+        self.report.errors += problems[:max(0, room)]
+        self.rejected.append((record.raw, "; ".join(f"{e.column}: {e.reason}" for e in problems)))
+        return False
+
+    def write(self, actor: Actor, size: int) -> None:
+        book = self.maker.book
+        for drafts in self.batches(size):
+            batch = Batch(actor, book, self.job.path.name, utcnow())
+            outcome = self.desk.write(lambda s: import_batch(s, batch, drafts))
+            book.saved()
+            self.report.add(outcome)
+
+    def rehearse(self, size: int) -> None:
+        """The dry run: classify every row in one read transaction; nothing is written."""
+        from helpdesk.services.actors import SYSTEM
+
+        planned: set[str] = set()
+        with self.desk.read() as session:
+            for drafts in self.batches(size):
+                batch = Batch(SYSTEM, self.maker.book, self.job.path.name, utcnow(),
+                              apply=False, planned=planned)
+                self.report.add(import_batch(session, batch, drafts))
+
+
+# -- progress -----------------------------------------------------------------------
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d+:?[A-Z]*(\d+)?"')
+
+
+def estimate_rows(job: ImportJob) -> int | None:
+    """Roughly how many rows the sheet has, for an ETA; None when it cannot tell cheaply."""
+    path = job.path
+    try:
+        if zipfile.is_zipfile(path):
+            return _xlsx_rows(path, job.source.sheet_name)
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = stream.read(1 << 16)
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return None
+    lines = head.count(b"\n")
+    if not lines:
+        return None
+    return max(1, int(size * lines / len(head)) - job.source.header_row)
+
+
+def _xlsx_rows(path: Path, sheet_name: str) -> int | None:
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        target = _sheet_part(archive, sheet_name) or (names[0] if len(names) == 1 else None)
+        if target is None:
+            return None
+        with archive.open(target) as stream:
+            found = _DIMENSION.search(stream.read(4096))
+    if not found or not found.group(1):
+        return None
+    return int(found.group(1))
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
+    """The worksheet file of a named sheet (workbook.xml names it, its .rels locates it)."""
+    try:
+        book = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return None
+    from html import unescape
+
+    for name, rid in re.findall(r'<(?:\w+:)?sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"', book):
+        if unescape(name) == sheet_name:
+            target = re.search(rf'Id="{re.escape(rid)}"[^>]*?Target="([^"]*)"', rels) or \
+                re.search(rf'Target="([^"]*)"[^>]*?Id="{re.escape(rid)}"', rels)
+            if target:
+                part = target.group(1).lstrip("/")
+                return part if part.startswith("xl/") else f"xl/{part}"
+    return None
