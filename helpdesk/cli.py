@@ -55,11 +55,13 @@ app.add_typer(people.contacts, name="contact")
 app.add_typer(desk.views, name="view")
 app.add_typer(desk.config, name="config")
 # Feature command groups (one line each; keep alphabetical).
+from helpdesk.commands import mail as mail_commands  # noqa: E402
 from helpdesk.commands import sla as sla_commands  # noqa: E402
 from helpdesk.commands import transfer  # noqa: E402
 
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
+app.add_typer(mail_commands.app, name="mail")
 app.add_typer(sla_commands.app, name="sla")
 app.command("worker")(sla_commands.worker)
 

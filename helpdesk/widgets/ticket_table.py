@@ -167,6 +167,24 @@ class TicketTable(ScrollView, can_focus=True):
         self.widths = column_widths(80)
         self._index: dict[int, int] = {}
         self._cache: dict[tuple[int, bool], Strip] = {}
+        self._focused = False
+        self._refocus = False
+
+    # A relayout can hide every widget for one frame, which moves focus to the sidebar;
+    # the table takes focus back when it is shown again if it had it before.
+    def on_focus(self) -> None:
+        self._focused = True
+
+    def on_blur(self) -> None:
+        self._focused = False
+
+    def on_hide(self) -> None:
+        self._refocus = self._focused
+
+    def on_show(self) -> None:
+        if self._refocus:
+            self._refocus = False
+            self.focus()
 
     # -- content ---------------------------------------------------------------
 

@@ -68,7 +68,8 @@ def test_path_traversal_names_are_made_safe():
 def test_oversize_attachment_keeps_size_but_not_data():
     data = b"\0" * 3000
     parsed = parse_message(
-        _with_parts(("Content-Type: application/zip; name=big.zip", "Content-Transfer-Encoding: base64", "", b64(data))),
+        _with_parts(("Content-Type: application/zip; name=big.zip", "Content-Transfer-Encoding: base64", "",
+                     b64(data))),
         max_attachment_bytes=1000,
     )
     [big] = parsed.attachments

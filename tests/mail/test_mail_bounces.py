@@ -69,6 +69,7 @@ def test_dsn_bounce():
     assert bounce.original_subject == "[#12] 回复"
     assert bounce.recipient == "nobody@example.com"
     assert (bounce.status, bounce.action) == ("5.1.1", "failed")
+    assert parse_message(DSN.replace(b"Status: 5.1.1", b"Status: 5.1.1 (bad mailbox)")).bounce.status == "5.1.1"
     assert bounce.diagnostic.startswith("550 5.1.1")
     assert should_not_autoreply(parsed) is not None
 

@@ -43,7 +43,10 @@ def test_english_original_message_separator():
 
 
 def test_outlook_english_header_block_without_separator():
-    text = "Done.\n\nFrom: Support <support@acme.test>\nSent: Monday, January 5, 2026 10:00 AM\nTo: Bob\nSubject: RE: x\n\nold"
+    text = (
+        "Done.\n\nFrom: Support <support@acme.test>\nSent: Monday, January 5, 2026 10:00 AM\n"
+        "To: Bob\nSubject: RE: x\n\nold"
+    )
     assert collapse_quotes(text) == "Done."
 
 
@@ -65,3 +68,20 @@ def test_parsed_mail_keeps_full_text_and_collapsed_view():
     parsed = parse_message(simple(b"New text\r\n\r\nOn Mon, Jan 5, 2026, Bob <b@x.test> wrote:\r\n> old"))
     assert parsed.visible_text == "New text"
     assert parsed.body_text.endswith("> old")
+
+
+def test_html_replies_from_gmail_and_outlook_collapse_too():
+    gmail = (
+        '<div dir="ltr">Works now, thanks!</div><br><div class="gmail_quote"><div class="gmail_attr">'
+        'On Mon, Jan 5, 2026 at 10:00 AM Support &lt;<a href="mailto:s@acme.test">s@acme.test</a>&gt; wrote:<br>'
+        '</div><blockquote class="gmail_quote">Please restart it.</blockquote></div>'
+    )
+    outlook = (
+        "<div><p>还是不行。</p></div><div style='border-top:solid #E1E1E1 1.0pt'><p><b>发件人:</b> 支持 "
+        "&lt;s@acme.test&gt;<br><b>发送时间:</b> 2026年1月5日 10:00<br><b>收件人:</b> 张三<br>"
+        "<b>主题:</b> 打印机</p></div><p>请重启。</p>"
+    )
+    for html, visible in ((gmail, "Works now, thanks!"), (outlook, "还是不行。")):
+        parsed = parse_message(simple(html.encode()).replace(b"text/plain", b"text/html"))
+        assert parsed.html
+        assert parsed.visible_text == visible

@@ -60,7 +60,7 @@ def test_not_bytes_is_a_problem_not_a_crash():
 
 
 def test_lying_transfer_encoding_and_broken_base64():
-    parsed = parse_message(raw(*HEAD, "Content-Type: text/plain", "Content-Transfer-Encoding: base64", "", "!!not base64@@"))
+    parsed = parse_message(raw(*HEAD, "Content-Type: text/plain", "Content-Transfer-Encoding: base64", "", "!!no@@"))
     _is_parsed(parsed)
     parsed = parse_message(raw(*HEAD, "Content-Type: text/plain", "Content-Transfer-Encoding: x-weird", "", "hello"))
     assert parsed.body_text == "hello"
@@ -129,3 +129,25 @@ def test_safe_filename_properties(name, index):
 def test_visible_text_is_a_part_of_the_text(text):
     visible = collapse_quotes(text)
     assert visible.replace("\r", "") in text.replace("\r\n", "\n").replace("\r", "")
+
+
+def test_regressions_found_by_fuzzing():
+    # an unknown charset that bytes.decode(b"") accepts without looking it up
+    assert parse_message(raw(*HEAD, "Content-Type: text/plain; charset=gb", "", "\xc4\xe3".encode("latin-1"))).body_text
+    # an encoded-word look-alike holding non-ASCII text
+    assert parse_message(raw("Subject: =?utf-8?B?你?=", "", "x")).subject == "=?utf-8?B?你?="
+    # a charset parameter with a NUL that makes Message.get_payload() raise
+    parsed = parse_message(raw("Content-Type: text/plain; charset=\"a\x00b\"", "", b"\xff body"))
+    assert "body" in parsed.body_text
+    # an enclosed message the stdlib generator refuses to write back
+    inner = "Content-Type: message/rfc822\r\n\r\nTo: a\r\n\tMessage-ID: <x@y>\r\nSubject: s\r\n\r\nb"
+    parsed = parse_message(raw(*HEAD, 'Content-Type: multipart/mixed; boundary="B"', "", "--B", inner, "--B--"))
+    assert parsed.attachments and not any(p.startswith("could not read") for p in parsed.problems)
+
+
+def test_hostile_html_is_defused_before_parsing():
+    from helpdesk.mail.html_text import _defuse
+
+    assert _defuse("a<b c<d>e</d> 1 < 2 <!-- c -->x<![CDATA[y]]>z<!-- open") == "a&lt;b c<d>e</d> 1 &lt; 2 xz"
+    assert html_to_text("<a" * 1000 + "<!--" * 1000 + "<![CDATA[>" * 1000) == "<a" * 1000
+    assert html_to_text("<blockquote>" * 100 + "deep") == "> " * 20 + "deep"
