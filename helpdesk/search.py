@@ -143,6 +143,15 @@ def remove(session, ticket_ids: Sequence[int]) -> None:
 
 # -- querying ---------------------------------------------------------------
 
+def count_matches(session, phrase: str) -> int:
+    """How many tickets match `phrase` (from the index alone: no join)."""
+    if session.get_bind().dialect.name == "sqlite":
+        stmt = sql("SELECT count(*) FROM ticket_search WHERE ticket_search MATCH :q").bindparams(q=fts_query(phrase))
+    else:
+        stmt = sql("SELECT count(*) FROM ticket_search WHERE doc @@ to_tsquery('simple', :q)").bindparams(q=pg_query(phrase))
+    return session.execute(stmt).scalar_one()
+
+
 def matching_ids(dialect: str, phrase: str) -> ColumnElement:
     """A subquery selecting the ids of tickets whose text matches `phrase`."""
     if dialect == "sqlite":

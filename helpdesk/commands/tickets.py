@@ -91,15 +91,15 @@ def list_(
 
     def fetch(s, who):
         page = find_tickets(s, who, text, limit=limit, sort=sort, descending=not asc)
-        return ticket_dicts(s, page.tickets), page.total
+        return ticket_dicts(s, page.tickets), page.total, page.total_exact
 
-    rows, total = read(fetch)
+    rows, total, exact = read(fetch)
     if json_out:
-        render.emit_json({"query": text, "total": total, "count": len(rows), "tickets": rows})
+        render.emit_json({"query": text, "total": total, "total_exact": exact, "count": len(rows), "tickets": rows})
     elif csv_out:
         render.emit_csv(LIST_COLUMNS, ([_cell(r, c) for c in LIST_COLUMNS] for r in rows))
     else:
-        caption = f"{len(rows)} of {total} tickets" + (" (use --limit for more)" if total > len(rows) else "")
+        caption = f"{len(rows)} of {'' if exact else 'at least '}{total} tickets" + (" (use --limit for more)" if total > len(rows) else "")
         render.table(("#", "status", "priority", "subject", "requester", "assignee", "updated"),
                      ([f"#{r['id']}", r["status"], r["priority"], r["subject"], _cell(r, "requester"),
                        r["assignee"] or "", render.age(r["updated_at"])] for r in rows), caption=caption)

@@ -29,11 +29,17 @@ SORTS: dict[str, Any] = {
 }
 
 
+# Counting a query that joins a very common word costs a pass over every hit;
+# past this many, the count stops and says "at least".
+COUNT_CAP = 10_000
+
+
 @dataclass
 class Page:
     tickets: list[Ticket]
     total: int | None
     cursor: tuple | None  # pass as `after` for the next page; None at the end
+    total_exact: bool = True  # False: at least `total` tickets match
 
 
 def parse_query(text: str, *, now: datetime | None = None, tz=None):
@@ -45,11 +51,17 @@ def parse_query(text: str, *, now: datetime | None = None, tz=None):
 
 
 def condition(session: Session, actor: Actor, text: str, *, now: datetime | None = None, tz=None):
+    return _compile(session, actor, text, now=now, tz=tz)[0]
+
+
+def _compile(session: Session, actor: Actor, text: str, *, now=None, tz=None):
+    """(SQL condition, parsed query, compiler) for query text."""
     from helpdesk.query_sql import Compiler
 
     now = now or utcnow()
     query = parse_query(text, now=now, tz=tz)
-    return Compiler(session, me=actor.agent_id, now=now).compile(query)
+    compiler = Compiler(session, me=actor.agent_id, now=now)
+    return compiler.compile(query), query, compiler
 
 
 def find_tickets(session: Session, actor: Actor, text: str = "", *, limit: int = 100, sort: str = "updated",
@@ -60,7 +72,7 @@ def find_tickets(session: Session, actor: Actor, text: str = "", *, limit: int =
         raise Invalid(f"unknown sort {sort!r} (use {', '.join(SORTS)})", field="sort")
     if limit < 1:
         raise Invalid("must be at least 1", field="limit")
-    where = condition(session, actor, text, now=now, tz=tz)
+    where, query, compiler = _compile(session, actor, text, now=now, tz=tz)
     key = SORTS[sort]
     stmt = select(Ticket, key.label("sort_key")).where(where)
     if after is not None:
@@ -71,9 +83,22 @@ def find_tickets(session: Session, actor: Actor, text: str = "", *, limit: int =
     rows = session.execute(stmt.order_by(*order).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    total = session.execute(select(func.count()).select_from(Ticket).where(where)).scalar_one() if count else None
+    total, exact = _count(session, where, query, compiler) if count else (None, True)
     cursor = (rows[-1].sort_key, rows[-1].Ticket.id) if more and rows else None
-    return Page([r.Ticket for r in rows], total, cursor)
+    return Page([r.Ticket for r in rows], total, cursor, exact)
+
+
+def _count(session: Session, where, query, compiler) -> tuple[int, bool]:
+    from helpdesk import search
+
+    terms = query.terms
+    if len(terms) == 1 and terms[0].field == "text" and not terms[0].negated and len(terms[0].values) == 1:
+        return search.count_matches(session, terms[0].values[0]), True
+    if not compiler.many_hits:
+        return session.execute(select(func.count()).select_from(Ticket).where(where)).scalar_one(), True
+    capped = select(T.id).where(where).limit(COUNT_CAP + 1).subquery()
+    n = session.execute(select(func.count()).select_from(capped)).scalar_one()
+    return min(n, COUNT_CAP), n <= COUNT_CAP
 
 
 def _after(key, cursor: tuple, descending: bool):

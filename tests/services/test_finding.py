@@ -129,3 +129,20 @@ def test_any_phrase_becomes_a_valid_search_or_a_clear_error(phrase):
     db.execute("CREATE VIRTUAL TABLE t USING fts5(doc, tokenize='unicode61 remove_diacritics 2', prefix='1 2')")
     db.execute("INSERT INTO t VALUES (?)", (search.index_text(phrase),))
     assert db.execute("SELECT count(*) FROM t WHERE t MATCH ?", (expr,)).fetchone()[0] == 1  # finds itself
+
+
+def test_common_words_page_fast_and_count_says_at_least(desk, crew, monkeypatch):
+    from helpdesk import query_sql
+    from helpdesk.services import listing
+
+    monkeypatch.setattr(query_sql, "MANY_HITS", 5)
+    monkeypatch.setattr(listing, "COUNT_CAP", 10)
+    desk.write(lambda s: [create_ticket(s, crew.agent, NewTicket(subject=f"printer {i}")) for i in range(30)])
+    with desk.read() as s:
+        alone = find_tickets(s, crew.agent, "printer", limit=7)
+        assert (alone.total, alone.total_exact) == (30, True)
+        mixed = find_tickets(s, crew.agent, "printer status:new", limit=7, sort="id")
+        assert (mixed.total, mixed.total_exact) == (10, False)
+        assert [t.id for t in mixed.tickets] == list(range(30, 23, -1))
+        rest = find_tickets(s, crew.agent, "printer status:new", limit=100, sort="id", after=mixed.cursor)
+        assert len(rest.tickets) == 23
