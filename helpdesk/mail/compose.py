@@ -57,7 +57,7 @@ def build_message(
         msg["Date"] = format_datetime(date)
     _thread_headers(msg, in_reply_to, references)
     if auto_submitted:
-        msg["Auto-Submitted"] = "auto-replied"
+        msg["Auto-Submitted"] = "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office back to us
     if loop_marker and header_value(loop_marker):
         msg["X-Loop"] = header_value(loop_marker)

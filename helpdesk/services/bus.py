@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 # Modules whose import registers subscribers (SLA clocks, rules, mail, ...).
-SUBSCRIBERS: list[str] = ["helpdesk.services.sla_tracking"]
+SUBSCRIBERS: list[str] = ["helpdesk.services.sla_tracking", "helpdesk.services.outbox"]
 
 _handlers: dict[str, list[Callable]] = defaultdict(list)
 _loaded = False

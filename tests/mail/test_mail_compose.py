@@ -61,6 +61,7 @@ def test_international_domain_is_punycoded():
 
 def test_automatic_mail_marks_itself_and_is_never_answered_by_us():
     data, _ = build_message(**BASE, auto_submitted=True, loop_marker="helpdesk@acme.test")
+    assert b"Auto-Submitted: auto-generated" in data
     parsed = parse_message(data, loop_marker="helpdesk@acme.test")
     assert parsed.auto_submitted and parsed.loop
     assert should_not_autoreply(parsed) is not None
