@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -106,27 +106,37 @@ def helpdesk_argv() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "helpdesk"]
 
 
+def bench_env(work: Path) -> dict:
+    """No HELPDESK_* from the caller, and a config file of our own (never the user's)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    return env | {"HELPDESK_CONFIG": str(work / "config.toml")}
+
+
 def staffed_desk(path: Path) -> Path:
     """A fresh desk with an admin and two agents, made through the CLI."""
     base = [*helpdesk_argv(), "--db", str(path)]
     for argv in (["agent", "add", ADMIN, "--name", "Ada"],
                  ["--as", ADMIN, "agent", "add", "bob@bench.example", "--name", "Bob Agent"],
                  ["--as", ADMIN, "agent", "add", "carol@bench.example", "--name", "Carol"]):
-        subprocess.run([*base[:3], *argv], check=True, capture_output=True)
+        subprocess.run([*base, *argv], check=True, capture_output=True, env=bench_env(path.parent))
     return path
 
 
+_MEASURED = ("import resource, sys; from helpdesk.cli import run; code = run(sys.argv[1:]); "
+             "sys.stderr.write(f'\\nMAXRSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'); "
+             "sys.exit(code)")
+
+
 def timed_import(desk: Path, sheet: Path) -> tuple[float, float]:
-    """(seconds, peak resident MB) of one `helpdesk import` process."""
-    argv = [*helpdesk_argv(), "--db", str(desk), "--as", ADMIN, "import", str(sheet), "--json"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """(seconds, peak resident MB) of one `helpdesk import` process (it reports its own peak)."""
+    argv = [sys.executable, "-c", _MEASURED, "--db", str(desk), "--as", ADMIN, "import", str(sheet), "--json"]
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True)
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=bench_env(desk.parent))
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"import exited {done.returncode}: {done.stderr.strip()[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before) / 1024  # ru_maxrss is in KiB on Linux
+    peak_kib = int(done.stderr.rsplit("MAXRSS", 1)[1])  # KiB on Linux
+    return elapsed, peak_kib / 1024
 
 
 def bench_xlsx(rows: int) -> list[Result]:
