@@ -93,11 +93,13 @@ class HelpdeskApp(App):
         self._load_user_config()
         self.palette = Palette.from_theme(self.current_theme)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        from helpdesk.screens.queue import QueueScreen
-
-        self.push_screen(QueueScreen())
         self.set_interval(1, self._tick, name="clock")
         self.open_desk()
+
+    def get_default_screen(self) -> Screen:
+        from helpdesk.screens.queue import QueueScreen
+
+        return QueueScreen()
 
     def _load_user_config(self) -> None:
         from helpdesk import userconfig
@@ -374,7 +376,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
     def own(cls) -> list[Binding]:
         return [b for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
 
-    palette = Binding(HelpdeskApp.COMMAND_PALETTE_BINDING, "command_palette", "Command palette", id="app.commands")
+    palette = Binding(HelpdeskApp.COMMAND_PALETTE_BINDING, "command_palette", "Command palette (not remappable)")
     return [
         ("Everywhere", own(HelpdeskApp) + [palette]),
         ("Ticket table", own(TicketTable)),

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
@@ -79,9 +81,7 @@ def run_once(desk: Desk) -> dict[str, Any]:
 
 def start_background(desk: Desk, *, interval: float | None = None):
     """Run the jobs in a background thread (the TUI while it is open); `stop(scheduler)` ends them."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    scheduler = _new_scheduler()
     _add_jobs(scheduler, desk, interval)
     scheduler.start()
     return scheduler
@@ -94,28 +94,57 @@ def stop(scheduler, *, wait: bool = True) -> None:
 
 
 def run_forever(desk: Desk, *, interval: float | None = None, on_start: Callable[[], None] | None = None) -> None:
-    """`helpdesk worker`: run the jobs in this thread until SIGTERM, SIGINT or ctrl-c."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    """`helpdesk worker`: run the jobs until SIGTERM, SIGINT or ctrl-c, then stop cleanly.
 
-    scheduler = BlockingScheduler(timezone=timezone.utc)
+    The jobs run on the scheduler's threads; this thread only waits. A signal
+    handler must not stop the scheduler itself (it could interrupt this thread
+    inside a lock the stop needs), so it raises here and the stop happens
+    after, letting a running job finish its transaction."""
+    scheduler = _new_scheduler()
     _add_jobs(scheduler, desk, interval)
-    previous = {sig: signal.signal(sig, lambda *_: _shutdown(scheduler)) for sig in (signal.SIGTERM, signal.SIGINT)}
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in signals}
     try:
-        if on_start:
-            on_start()
-        scheduler.start()  # returns once shut down
-    except KeyboardInterrupt:
-        _shutdown(scheduler)
+        with _held(signals):  # a stop asked for while starting is acted on once started
+            if on_start:
+                on_start()
+            scheduler.start()
+        idle = threading.Event()  # never set: waiting on it is how this thread sleeps until a signal
+        while True:
+            idle.wait(3600)
+    except (_Stop, KeyboardInterrupt):
+        pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        stop(scheduler)
 
 
-def _shutdown(scheduler) -> None:
-    # From a signal handler: do not wait for the running job here; start() returns
-    # when the scheduler's loop notices, and the job's transaction commits or rolls back whole.
-    if scheduler.running:
-        scheduler.shutdown(wait=False)
+@contextmanager
+def _held(signals: tuple[int, ...]):
+    """Hold these signals back (POSIX) and deliver them on the way out; threads started inside inherit the mask."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+class _Stop(Exception):
+    """Raised in the main thread by SIGTERM / SIGINT while the worker waits."""
+
+
+def _raise_stop(*_args) -> None:
+    raise _Stop()
+
+
+def _new_scheduler():
+    from apscheduler.schedulers.background import BackgroundScheduler  # lazily: the CLI must start fast
+
+    return BackgroundScheduler(timezone=timezone.utc)
 
 
 def _add_jobs(scheduler, desk: Desk, interval: float | None) -> None:

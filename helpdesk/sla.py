@@ -39,6 +39,11 @@ from helpdesk.sla_config import (  # noqa: F401  (re-exported: the config half m
     parse_duration,
 )
 
+__all__ = [
+    "Actions", "CLOCK_KINDS", "Clock", "Policy", "SlaClocks", "SlaConfig", "Timeline", "TimelineEvent",
+    "advance", "clock_to_json", "clocks_to_json", "compute_clocks", "format_duration", "load_sla_config",
+    "next_deadline", "parse_duration",
+]
 STOPPED = frozenset({"solved", "closed"})
 EVENT_KINDS = ("status", "agent_reply", "customer_message")
 

@@ -65,7 +65,7 @@ def test_a_bad_file_is_refused_whole_naming_the_line(cli, tmp_path):
     code, _, err = cli("sla", "load", write_toml(tmp_path, bad))
     line = bad.splitlines().index('resolution = "4 hours"') + 1
     assert code == 5
-    assert f'policies[2] "Urgent": resolution: bad duration \'4 hours\'' in err and f"(at line {line})" in err
+    assert 'policies[2] "Urgent": resolution: bad duration \'4 hours\'' in err and f"(at line {line})" in err
     names = [p["name"] for p in json.loads(cli("sla", "policies", "--json")[1])["policies"]]
     assert names == ["VIP urgent", "Urgent", "High", "Default"]  # the old ones stay
 
@@ -147,3 +147,27 @@ def test_notifications_mark_read(cli, tmp_path):
     assert json.loads(cli("sla", "notifications", "--json", who="tom@example.com")[1])["count"] == 0
     assert json.loads(cli("sla", "notifications", "--all", "--json", who="tom@example.com")[1])["count"] == 1
     assert json.loads(cli("sla", "notifications", "--json")[1])["count"] == 0  # the admin is not on the team
+
+
+def test_a_real_worker_process_stops_cleanly_on_sigterm(cli, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HELPDESK_CONFIG": str(tmp_path / "config.toml"), "HELPDESK_AGENT": ADMIN}
+    worker = subprocess.Popen([sys.executable, "-m", "helpdesk", "--db", str(tmp_path / "t.db"), "worker"],
+                              stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        said = ""
+        while "stop with ctrl-c" not in said:  # the line may wrap when more jobs are registered
+            line = worker.stderr.readline()
+            assert line, f"the worker ended early: {said}"
+            said += line
+        assert "worker running: sla-sweep every 30s" in said.replace("\n", " ")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+        assert "worker stopped" in worker.stderr.read()
+    finally:
+        if worker.poll() is None:
+            worker.kill()

@@ -151,3 +151,25 @@ def test_sweep_ignores_tickets_without_pending_instants(sla_desk):
     assert sla_desk.ticket(tid).sla_check_at is None
     assert sla_desk.sweep(utc(2026, 1, 6)).tickets == 0
     assert M == 60
+
+
+def test_without_update_returning_each_clock_is_claimed_alone(sla_desk, monkeypatch):
+    monkeypatch.setattr(sla_desk.desk.engine.dialect, "update_returning", False)  # e.g. SQLite < 3.35
+    tid = vip_ticket(sla_desk)
+    assert sla_desk.sweep(utc(2026, 1, 5, 10, 15)).fired == [(tid, "first_response", "warning")]
+    assert sla_desk.sweep(utc(2026, 1, 5, 10, 16)).fired == []
+
+
+def test_reloading_policies_recomputes_open_tickets(sla_desk):
+    from test_sla_desk import SLA_TOML
+
+    from helpdesk.services.sla_policies import load_policies
+
+    tid = sla_desk.create(utc(2026, 1, 5, 10), priority="urgent")
+    stricter = SLA_TOML.replace('first_response = "1h"\nnext_response = "1h"', 'first_response = "20m"\nnext_response = "1h"')
+    renamed = stricter.replace('name = "Urgent"', 'name = "Urgent 2026"')
+    summary = sla_desk.at(utc(2026, 1, 5, 10, 5), lambda s: load_policies(s, sla_desk.admin, renamed))
+    assert summary == {"policies": 4, "calendars": 3, "recomputed": 1}
+    ticket = sla_desk.ticket(tid)
+    assert (ticket.sla_policy, ticket.sla_due_at) == ("Urgent 2026", utc(2026, 1, 5, 10, 20))
+    assert sla_desk.events(tid) == [("sla_policy", "Urgent", "Urgent 2026")]

@@ -102,7 +102,7 @@ class QueueScreen(TicketActions, Screen):
         self.queues: list = []
         self.marked: set[int] = set()
         self.rows_by_id: dict[int, object] = {}
-        self.loading: str | None = None
+        self.fetching: str | None = None
         self.show_events = False
         self.detail: dict | None = None
         self._detail_timer = None
@@ -140,7 +140,7 @@ class QueueScreen(TicketActions, Screen):
     def open_view(self, view: View, *, keep: int | None = None) -> None:
         self.view = view
         self.generation += 1
-        self.loading = "reset"
+        self.fetching = "reset"
         self.marked.clear()
         self.query_one(QueueList).set_current(view.key)
         self.query_one(TableHeader).sort = (view.sort, view.descending)
@@ -184,7 +184,7 @@ class QueueScreen(TicketActions, Screen):
     def on_view_refused(self, message: ViewRefused) -> None:
         if message.generation != self.generation:
             return
-        self.loading = None
+        self.fetching = None
         search = self.query_one(SearchBar)
         if search.is_open:
             search.show_error(message.message)
@@ -194,7 +194,7 @@ class QueueScreen(TicketActions, Screen):
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         if message.generation != self.generation:
             return
-        self.loading = None
+        self.fetching = None
         if self._stale:
             self._stale = False
             self.call_later(self.desk_changed, set())
@@ -267,7 +267,7 @@ class QueueScreen(TicketActions, Screen):
         if self.marked:
             text += f"  ·  {len(self.marked):,} marked (space toggles, esc clears)"
         if not w.rows:
-            text = "No tickets in this view." if self.loading is None else "Loading…"
+            text = "No tickets in this view." if self.fetching is None else "Loading…"
         self.query_one("#status-line", Static).update(Text(text))
 
     # -- the table's requests --------------------------------------------------------
@@ -275,13 +275,13 @@ class QueueScreen(TicketActions, Screen):
     @on(TicketTable.NearEdge)
     def near_edge(self, message: TicketTable.NearEdge) -> None:
         w, view = self.window, self.view
-        if self.loading or view is None or not w.rows:
+        if self.fetching or view is None or not w.rows:
             return
         if message.direction == "down" and w.more_below:
-            self.loading = "down"
+            self.fetching = "down"
             self.load_rows(self.generation, view, "down", w.rows[-1].position, None, PAGE)
         elif message.direction == "up" and w.more_above:
-            self.loading = "up"
+            self.fetching = "up"
             self.load_rows(self.generation, view, "up", w.rows[0].position, None, PAGE)
 
     @on(TicketTable.Jump)
@@ -298,7 +298,7 @@ class QueueScreen(TicketActions, Screen):
             self.table.cursor = len(w.rows) - 1
         else:
             self.generation += 1
-            self.loading = "last"
+            self.fetching = "last"
             self.load_rows(self.generation, view, "last", None, None, PAGE)
 
     @on(TicketTable.Highlighted)
@@ -380,11 +380,11 @@ class QueueScreen(TicketActions, Screen):
         view, w = self.view, self.window
         if view is None:
             return
-        if self.loading:
+        if self.fetching:
             self._stale = True
             return
         position = w.rows[0].position if w.offset > 0 and w.rows else None
-        self.loading = "refresh"
+        self.fetching = "refresh"
         self.load_rows(self.generation, view, "refresh", position, None, max(PAGE, len(w.rows)))
         shown = self.detail["id"] if self.detail else None
         if self._preview_shown() and shown is not None and (shown in changed or not changed):

@@ -139,67 +139,91 @@ def _own_number(draft: Draft) -> bool:
 
 # -- creating -------------------------------------------------------------------
 
+_TICKET = ("subject", "status", "priority", "type", "channel", "requester_id", "organization_id",
+           "assignee_id", "team_id", "parent_id", "merged_into_id", "external_id", "fingerprint",
+           "fields", "created_at", "updated_at", "first_response_at", "solved_at", "closed_at",
+           "version")
+_MESSAGE = ("ticket_id", "kind", "author_agent_id", "author_contact_id", "author_name", "body",
+            "channel", "mail_message_id", "headers", "created_at")
+_TAG = ("ticket_id", "tag")
+_EVENT = ("ticket_id", "entity", "entity_id", "at", "actor", "field", "old", "new", "reason")
+_SUBJECT, _CHANNEL, _CREATED = (_TICKET.index(name) for name in ("subject", "channel", "created_at"))
+
+
 def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
     if not drafts:
         return []
     rows = [_ticket_row(d, batch.now) for d in drafts]
     ids = _insert_tickets(session, rows)
     messages, tags, events, docs = [], [], [], []
+    actor, label, now = batch.actor.label, batch.label, batch.now
     for tid, draft, row in zip(ids, drafts, rows):
-        bodies = []
+        channel, created = row[_CHANNEL], row[_CREATED]
         for kind, body, at, contact, agent_id, name in draft.messages:
-            messages.append({"ticket_id": tid, "kind": kind, "author_agent_id": agent_id,
-                             "author_contact_id": contact.id if contact else None,
-                             "author_name": name, "body": body, "channel": row["channel"],
-                             "mail_message_id": None, "headers": {},
-                             "created_at": at or row["created_at"]})
-            bodies.append(body)
-        tags += [{"ticket_id": tid, "tag": tag} for tag in draft.tags or ()]
-        events.append({"ticket_id": tid, "entity": "ticket", "entity_id": tid, "at": batch.now,
-                       "actor": batch.actor.label, "field": "imported", "old": None,
-                       "new": f"{batch.label} row {draft.row}", "reason": None})
-        who = draft.requester
-        docs.append((tid, "\n".join([row["subject"], who.name if who else "",
-                                     (who.email or "") if who else "", *bodies])))
-    for table, values in ((M, messages), (G, tags), (E, events)):
+            messages.append((tid, kind, agent_id, contact.id if contact else None, name, body,
+                             channel, None, {}, at or created))
+        if draft.tags:
+            tags += [(tid, tag) for tag in draft.tags]
+        events.append((tid, "ticket", tid, now, actor, "imported", None, f"{label} row {draft.row}", None))
+        docs.append((tid, _document(draft, row[_SUBJECT])))
+    for table, names, values in ((M, _MESSAGE, messages), (G, _TAG, tags), (E, _EVENT, events)):
         if values:
-            _bulk(session, table, values)
+            _bulk(session, table, names, values)
     search.store(session, docs)
     return ids
 
 
-def _insert_tickets(session: Session, rows: list[dict]) -> list[int]:
+def _document(draft: Draft, subject: str) -> str:
+    """What `indexing.documents` would read back: subject, requester, messages."""
+    who = draft.requester
+    return "\n".join([subject, who.name if who else "", (who.email or "") if who else "",
+                      *(m[1] for m in draft.messages)])
+
+
+def _insert_tickets(session: Session, rows: list[tuple]) -> list[int]:
     """Insert and return the new ids in row order. SQLite: the write transaction holds the
     database lock (BEGIN IMMEDIATE), so numbering after max(id) is safe and lets one
     executemany do the work; SQLAlchemy's ordered RETURNING goes row by row there."""
     if session.get_bind().dialect.name != "sqlite":
-        return list(session.execute(insert(T).returning(T.c.id, sort_by_parameter_order=True), rows).scalars())
-    last = session.execute(select(func.max(T.c.id))).scalar() or 0
-    for number, row in enumerate(rows, start=last + 1):
-        row["id"] = number
-    _bulk(session, T, rows)
-    return [row["id"] for row in rows]
+        return list(session.execute(insert(T).returning(T.c.id, sort_by_parameter_order=True),
+                                    [dict(zip(_TICKET, row)) for row in rows]).scalars())
+    first = (session.execute(select(func.max(T.c.id))).scalar() or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    _bulk(session, T, ("id", *_TICKET), [(tid, *row) for tid, row in zip(ids, rows)])
+    return ids
 
 
-def _bulk(session: Session, table, rows: list[dict]) -> None:
+def _bulk(session: Session, table, names: tuple[str, ...], rows: list[tuple]) -> None:
     """executemany straight to sqlite3: SQLAlchemy's per-value type processing costs as
-    much as SQLite's own work here. Values are stored as UTCDateTime and JSON store them."""
+    much as SQLite's own work here. Times and JSON are stored as UTCDateTime and JSON do."""
     if session.get_bind().dialect.name != "sqlite":
-        session.execute(insert(table), rows)
+        session.execute(insert(table), [dict(zip(names, row)) for row in rows])
         return
-    names = list(rows[0])
-    kinds = [_KIND.get((table.name, name)) for name in names]
+    times = [i for i, name in enumerate(names) if _KIND.get((table.name, name)) == "time"]
+    jsons = [i for i, name in enumerate(names) if _KIND.get((table.name, name)) == "json"]
     statement = (f"INSERT INTO {table.name} ({', '.join(names)}) "
                  f"VALUES ({', '.join('?' * len(names))})")
-    session.connection().exec_driver_sql(statement, [
-        tuple(_stored(value, kind) if kind and value is not None else value
-              for value, kind in zip(row.values(), kinds)) for row in rows])
+    session.connection().exec_driver_sql(statement, [_stored(row, times, jsons) for row in rows])
 
 
-def _stored(value, kind: str):
-    if kind == "time":  # naive UTC in SQLAlchemy's SQLite format
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return json.dumps(value)
+def _stored(row: tuple, times: list[int], jsons: list[int]) -> tuple:
+    if not (times or jsons):
+        return row
+    row = list(row)
+    for i in times:
+        if row[i] is not None:
+            row[i] = _time_text(row[i])
+    for i in jsons:
+        if row[i] is not None:
+            row[i] = "{}" if row[i] == {} else json.dumps(row[i])
+    return tuple(row)
+
+
+def _time_text(moment: datetime) -> str:
+    """Naive UTC in SQLAlchemy's SQLite format (isoformat: far cheaper than strftime)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 _KIND = {(table.name, column.name): "time" if isinstance(column.type, UTCDateTime) else "json"
@@ -207,7 +231,8 @@ _KIND = {(table.name, column.name): "time" if isinstance(column.type, UTCDateTim
          if isinstance(column.type, (UTCDateTime, JSON))}
 
 
-def _ticket_row(draft: Draft, now: datetime) -> dict:
+def _ticket_row(draft: Draft, now: datetime) -> tuple:
+    """A new ticket's values in `_TICKET` order."""
     v = draft.values
     created = v.get("created_at") or now
     status = v.get("status", "new")
@@ -215,18 +240,12 @@ def _ticket_row(draft: Draft, now: datetime) -> dict:
     if solved is None and status in ("solved", "closed"):
         solved = v.get("updated_at") or created
     closed = (v.get("updated_at") or solved) if status == "closed" else None
-    return {
-        "subject": v["subject"], "status": status, "priority": v.get("priority", "normal"),
-        "type": v.get("type"), "channel": v.get("channel", "import"),
-        "requester_id": draft.requester.id if draft.requester else None,
-        "organization_id": draft.organization.id if draft.organization else None,
-        "assignee_id": v.get("assignee_id"), "team_id": v.get("team_id"),
-        "parent_id": None, "merged_into_id": None,
-        "external_id": draft.external_id, "fingerprint": draft.fingerprint,
-        "fields": v.get("fields", {}), "created_at": created,
-        "updated_at": max(t for t in (created, v.get("updated_at"), solved, closed) if t),
-        "first_response_at": None, "solved_at": solved, "closed_at": closed, "version": 1,
-    }
+    updated = max(t for t in (created, v.get("updated_at"), solved, closed) if t)
+    return (v["subject"], status, v.get("priority", "normal"), v.get("type"), v.get("channel", "import"),
+            draft.requester.id if draft.requester else None,
+            draft.organization.id if draft.organization else None,
+            v.get("assignee_id"), v.get("team_id"), None, None, draft.external_id, draft.fingerprint,
+            v.get("fields", {}), created, updated, None, solved, closed, 1)
 
 
 # -- updating -------------------------------------------------------------------

@@ -7,9 +7,10 @@ created once; new rows get their ids when the batch that first needs them is wri
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from helpdesk.models import Agent, Contact, Organization, Team, utcnow
@@ -46,6 +47,21 @@ class Notices:
 def _rows_text(rows: list[int]) -> str:
     shown = ", ".join(map(str, rows[:5]))
     return f"row {shown}" if len(rows) == 1 else f"rows {shown}" + (", ..." if len(rows) > 5 else "")
+
+
+def _insert(session: Session, model, refs: list[Ref], values: Callable[[Ref], dict]) -> None:
+    """Insert new rows and set their refs' ids. SQLite: the write transaction holds the
+    database lock, so numbering after max(id) is safe and one executemany does it all."""
+    if not refs:
+        return
+    if session.get_bind().dialect.name != "sqlite":
+        for ref in refs:
+            ref.id = session.execute(insert(model).values(**values(ref)).returning(model.id)).scalar_one()
+        return
+    first = (session.execute(select(func.max(model.id))).scalar() or 0) + 1
+    for number, ref in enumerate(refs, start=first):
+        ref.id = number
+    session.execute(insert(model), [{"id": ref.id, **values(ref)} for ref in refs])
 
 
 def phone_key(phone: str | None) -> str | None:
@@ -194,14 +210,10 @@ class PeopleBook:
         """Insert the new organizations and contacts, fill blanks of existing contacts.
         Ids are (re)assigned on every call, so a retried transaction stays right."""
         now = utcnow()
-        for ref in self.new_orgs:
-            ref.id = session.execute(insert(Organization).values(name=ref.name, created_at=now)
-                                     .returning(Organization.id)).scalar_one()
-        for ref in self.new_contacts:
-            ref.id = session.execute(insert(Contact).values(
-                email=ref.email, name=ref.name, phone=ref.phone,
-                organization_id=ref.org.id if ref.org else None, created_at=now,
-            ).returning(Contact.id)).scalar_one()
+        _insert(session, Organization, self.new_orgs, lambda ref: {"name": ref.name, "created_at": now})
+        _insert(session, Contact, self.new_contacts, lambda ref: {
+            "email": ref.email, "name": ref.name, "phone": ref.phone,
+            "organization_id": ref.org.id if ref.org else None, "created_at": now})
         for ref, changes in self.filled.items():
             values = {k: v for k, v in changes.items() if k != "org"}
             if "org" in changes:

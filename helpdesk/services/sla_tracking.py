@@ -1,4 +1,4 @@
-"""Keeps every ticket's SLA clocks current: a bus subscriber plus `track`, which the sweep reuses.
+"""Keeps every ticket's SLA clocks current: a bus subscriber around `track`.
 
 On ticket.created / ticket.updated / message.added the ticket's Timeline is
 rebuilt from its Events (status changes) and Messages (public replies), the
@@ -15,7 +15,8 @@ rows plus the ticket's summary columns:
   nothing is pending): the indexed column the sweep reads, never a full scan.
 
 None of this bumps the ticket's version or updated_at: clocks are derived data.
-A clock's fired-once markers (warned_at, breach_fired_at) survive recomputation
+The sweep (escalations.py) reuses `summary` to move the columns on when a
+warning or breach comes. A clock's fired-once markers (warned_at, breach_fired_at) survive recomputation
 while it is the same clock (same policy, same start); a new policy or a new
 wait for a reply is a new clock, which may warn and breach again.
 """
@@ -23,6 +24,7 @@ wait for a reply is a new clock, which may warn and breach again.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,8 +35,10 @@ from helpdesk.models import STATUSES, Event, Message, SlaClock, Ticket, utcnow
 from helpdesk.services import bus
 from helpdesk.services.actors import SYSTEM, Actor
 from helpdesk.services.audit import record
+from helpdesk.services.clocks import is_running
 from helpdesk.services.sla_policies import policies_for, stored_config
 from helpdesk.sla import Clock, Policy, SlaClocks, Timeline, TimelineEvent, compute_clocks
+from helpdesk.sla_config import SlaConfig
 
 STATE_RANK = {"met": 0, "paused": 1, "running": 2, "warning": 3, "breached": 4}
 _CHUNK = 500  # ids per IN (...) list
@@ -42,7 +46,7 @@ _CHUNK = 500  # ids per IN (...) list
 
 @dataclass
 class Tracked:
-    """One ticket after `track`: its policy, computed clocks and stored rows."""
+    """One ticket's policy, computed clocks (None when read back by the sweep) and stored rows."""
 
     ticket: Ticket
     policy: Policy | None
@@ -56,6 +60,10 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
         return
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None:
+        return
+    batch = session.info.get("sla_batch")
+    if batch is not None:  # inside one_recompute: done once for all on the way out
+        batch[ticket.id] = None
         return
     seen = session.info.setdefault("sla_tracked", {})
     if event.name == "message.added" and seen.get(ticket.id) == ticket.version:
@@ -82,9 +90,25 @@ def track(session: Session, ticket_ids: list[int], *, now: datetime, actor: Acto
                                     max(now, ticket.created_at))
         tracked = Tracked(ticket, policy, clocks, _store(session, ticket.id, clocks, rows[ticket.id]))
         _note_policy_change(session, actor, ticket, policy, reason)
-        summarise(tracked, now)
+        ticket.sla_state, ticket.sla_due_at, ticket.sla_check_at = summary(ticket, tracked.rows, config, now)
         out.append(tracked)
     return out
+
+
+@contextmanager
+def one_recompute(session: Session, *, now: datetime, reason: str | None = None):
+    """Inside, ticket changes only queue the recomputation of their clocks; it
+    runs once, for all of them, on the way out (batch work such as the sweep's actions)."""
+    if "sla_batch" in session.info:  # already inside one: the outer one does it
+        yield
+        return
+    queue = session.info["sla_batch"] = {}
+    try:
+        yield
+    finally:
+        session.info.pop("sla_batch", None)
+    if queue:
+        track(session, list(queue), now=now, reason=reason)
 
 
 def recompute_open(session: Session, *, now: datetime, actor: Actor = SYSTEM, reason: str | None = None) -> int:
@@ -192,26 +216,27 @@ def _note_policy_change(session: Session, actor: Actor, ticket: Ticket, policy: 
 
 # -- the ticket's summary ----------------------------------------------------------------
 
-def summarise(tracked: Tracked, now: datetime) -> None:
-    """Set sla_state, sla_due_at and sla_check_at on the ticket (not its version)."""
-    ticket, clocks = tracked.ticket, [c for c in (tracked.clocks or ()) if c is not None]
-    states = [_shown_state(c, now) for c in clocks]
-    ticket.sla_state = max(states, key=STATE_RANK.__getitem__) if states else None
-    dues = [c.due_at for c in clocks if c.running and c.met_at is None and c.due_at is not None]
-    ticket.sla_due_at = min(dues, default=None)
-    refresh_check(tracked)
+def summary(ticket: Ticket, rows: dict[str, SlaClock], config: SlaConfig | None,
+            now: datetime) -> tuple[str | None, datetime | None, datetime | None]:
+    """(sla_state, sla_due_at, sla_check_at) of a ticket from its stored clocks."""
+    states = [shown_state(row, now) for row in rows.values()]
+    state = max(states, key=STATE_RANK.__getitem__) if states else None
+    due = min((row.due_at for row in rows.values()
+               if row.due_at is not None and is_running(row, ticket, config)), default=None)
+    return state, due, check_at(rows)
 
 
-def _shown_state(clock: Clock, now: datetime) -> str:
-    if clock.state == "running" and clock.warn_at is not None and clock.warn_at <= now:
+def shown_state(row: SlaClock, now: datetime) -> str:
+    if row.state == "running" and row.due_at is not None and row.due_at <= now:
+        return "breached"
+    if row.state == "running" and row.warn_at is not None and row.warn_at <= now:
         return "warning"
-    return clock.state
+    return row.state
 
 
-def refresh_check(tracked: Tracked) -> None:
-    """sla_check_at: the earliest warning or breach of an unmet clock not fired yet."""
-    tracked.ticket.sla_check_at = min(
-        (instant for row in tracked.rows.values() for instant in pending_instants(row)), default=None)
+def check_at(rows: dict[str, SlaClock]) -> datetime | None:
+    """The earliest warning or breach of an unmet clock that was not fired yet."""
+    return min((instant for row in rows.values() for instant in pending_instants(row)), default=None)
 
 
 def pending_instants(row: SlaClock) -> list[datetime]:

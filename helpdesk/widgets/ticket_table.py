@@ -62,6 +62,10 @@ def column_widths(total: int) -> list[int]:
     weights = sum(c.weight for c in shown)
     shares = {c.key: max(c.minimum, max(0, room) * c.weight // weights) for c in shown}
     spare = room - sum(shares.values())
+    for c in shown:  # minimums pushed the total over: give back, subject first, down to each minimum
+        give = min(max(0, -spare), shares[c.key] - c.minimum)
+        shares[c.key] -= give
+        spare += give
     if spare > 0:
         shares["subject"] += spare
     return [c.width or shares.get(c.key, 0) for c in COLUMNS]
@@ -167,24 +171,6 @@ class TicketTable(ScrollView, can_focus=True):
         self.widths = column_widths(80)
         self._index: dict[int, int] = {}
         self._cache: dict[tuple[int, bool], Strip] = {}
-        self._focused = False
-        self._refocus = False
-
-    # A relayout can hide every widget for one frame, which moves focus to the sidebar;
-    # the table takes focus back when it is shown again if it had it before.
-    def on_focus(self) -> None:
-        self._focused = True
-
-    def on_blur(self) -> None:
-        self._focused = False
-
-    def on_hide(self) -> None:
-        self._refocus = self._focused
-
-    def on_show(self) -> None:
-        if self._refocus:
-            self._refocus = False
-            self.focus()
 
     # -- content ---------------------------------------------------------------
 

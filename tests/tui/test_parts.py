@@ -1,0 +1,137 @@
+"""The pure parts and the read-only services behind the app: cells, window, column widths, queues, changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, strategies as st
+from sqlalchemy import update
+
+from helpdesk.models import Ticket
+from helpdesk.services import changes, queues
+from helpdesk.services.actors import resolve_actor
+from helpdesk.services.tickets import TicketChanges, update_ticket
+from helpdesk.widgets.cells import Palette, duration, relative, sla_cell
+from helpdesk.widgets.ticket_table import column_widths
+from helpdesk.widgets.window import Window
+from tests.tui.conftest import ADMIN, TOM
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("seconds, text", [(0, "0s"), (45, "45s"), (125, "2m05s"), (3725, "1h02m"),
+                                           (90000, "1d01h"), (-61, "-1m01s")])
+def test_duration(seconds, text):
+    assert duration(seconds) == text
+
+
+def test_sla_cell_colours_by_state():
+    p = Palette()
+    due = NOW + timedelta(minutes=5)
+    assert sla_cell("running", due, NOW, p).style == p.running
+    assert sla_cell("warning", due, NOW, p).style == p.warning
+    assert sla_cell("running", NOW - timedelta(seconds=1), NOW, p).style == p.breached
+    assert str(sla_cell("paused", due, NOW, p)) == "paused"
+    assert str(sla_cell(None, None, NOW, p)) == ""
+
+
+def test_relative():
+    assert [relative(NOW - timedelta(seconds=s), NOW) for s in (5, 300, 7200, 3 * 86400, 20 * 86400)] == \
+        ["now", "5m", "2h", "3d", "2w"]
+
+
+@given(st.integers(min_value=20, max_value=400))
+def test_columns_always_fit(width):
+    widths = column_widths(width)
+    shown = [w for w in widths if w]
+    assert sum(shown) + len(shown) - 1 <= max(width, 48)  # below 48 columns the subject keeps its minimum
+    assert widths[5] >= 10
+
+
+class R:
+    def __init__(self, i):
+        self.id = i
+
+
+def test_window_keeps_a_bounded_slice():
+    w = Window(limit=5)
+    w.reset([R(i) for i in range(3)], 20, more_below=True)
+    assert w.append([R(i) for i in range(3, 6)], more=True) == 1
+    assert (w.offset, [r.id for r in w.rows], w.more_above) == (1, [1, 2, 3, 4, 5], True)
+    assert w.prepend([R(0)], more=False) == 1
+    assert (w.offset, [r.id for r in w.rows], w.more_above, w.more_below) == (0, [0, 1, 2, 3, 4], False, True)
+
+
+@pytest.mark.parametrize("sort", ["updated", "created", "priority", "due", "status", "id"])
+@pytest.mark.parametrize("descending", [True, False])
+def test_pages_forward_and_backward_give_the_same_order(demo_desk, sort, descending):
+    # some tickets get SLA due times (ties included), the rest none: NULLs go last either way
+    demo_desk.write(lambda s: s.execute(update(Ticket).where(Ticket.id % 3 == 0)
+                                        .values(sla_due_at=NOW + timedelta(hours=1), sla_state="running")))
+    demo_desk.write(lambda s: s.execute(update(Ticket).where(Ticket.id % 7 == 0)
+                                        .values(sla_due_at=NOW + timedelta(minutes=10), sla_state="warning")))
+    with demo_desk.read() as s:
+        me = resolve_actor(s, ADMIN)
+        kw = dict(sort=sort, descending=descending)
+        everything = [r.id for r in queues.read_rows(s, me, "status:active", limit=1000, **kw).rows]
+        forward, after = [], None
+        while True:
+            page = queues.read_rows(s, me, "status:active", after=after, limit=9, **kw)
+            forward += [r.id for r in page.rows]
+            if not page.more:
+                break
+            after = page.rows[-1].position
+        page = queues.read_rows(s, me, "status:active", before=(), limit=9, **kw)
+        backward = [r.id for r in page.rows]
+        while page.more:
+            page = queues.read_rows(s, me, "status:active", before=page.rows[0].position, limit=9, **kw)
+            backward = [r.id for r in page.rows] + backward
+        assert forward == backward == everything
+        assert len(everything) == queues.count_tickets(s, me, "status:active")
+        middle = queues.read_rows(s, me, "status:active", start=queues.read_rows(
+            s, me, "status:active", limit=1000, **kw).rows[40].position, limit=5, **kw)
+        assert [r.id for r in middle.rows] == everything[40:45]
+        assert queues.count_before(s, me, "status:active", middle.rows[0].position, **kw) == 40
+
+
+def test_queue_letters_and_saved_views(demo_desk):
+    from helpdesk.services.saved_views import add_view
+
+    demo_desk.write(lambda s: add_view(s, resolve_actor(s, ADMIN), "Support urgent", "priority:urgent"))
+    with demo_desk.read() as s:
+        found = queues.list_queues(s, resolve_actor(s, ADMIN))
+    letters = [q.letter for q in found]
+    assert len(set(letters)) == len(letters) and None not in letters
+    assert found[-1].title == "Support urgent" and found[-1].query == "priority:urgent"
+
+
+def test_stamp_changes_with_every_write_and_names_the_tickets(demo_desk):
+    with demo_desk.read() as s:
+        before = changes.desk_stamp(s)
+    demo_desk.write(lambda s: update_ticket(s, resolve_actor(s, TOM), 9, TicketChanges(priority="urgent")))
+    with demo_desk.read() as s:
+        after = changes.desk_stamp(s)
+        assert after != before
+        assert changes.changed_tickets(s, before.last_event) == {9}
+        assert changes.desk_stamp(s) == after  # reading changes nothing
+
+
+def test_sla_alerts_list_my_warnings_and_breaches(demo_desk):
+    with demo_desk.read() as s:
+        me = resolve_actor(s, ADMIN)
+        mine = s.query(Ticket.id).filter(Ticket.assignee_id == me.agent_id, Ticket.status == "open").first()[0]
+    demo_desk.write(lambda s: s.execute(update(Ticket).where(Ticket.id == mine).values(sla_state="breached")))
+    with demo_desk.read() as s:
+        assert changes.sla_alerts(s, me.agent_id)[mine][0] == "breached"
+
+
+def test_docs_list_every_key_id():
+    from pathlib import Path
+
+    from helpdesk.app import key_sections
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "tui.md").read_text(encoding="utf-8")
+    for _, bindings in key_sections():
+        for b in bindings:
+            assert not b.id or f"`{b.id}`" in doc, b.id
