@@ -10,11 +10,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from sqlalchemy import insert
+
+from helpdesk import search
 from helpdesk.errors import Invalid, NotFound
-from helpdesk.models import Agent, Team
+from helpdesk.models import Agent, Contact, Event, Message, Team, Ticket, TicketTag, utcnow
+from helpdesk.services import bus
 from helpdesk.services.actors import Actor, require
-from helpdesk.services.indexing import reindex
-from helpdesk.services.tickets import NewTicket, create_ticket, validate_new
+from helpdesk.services.tickets import NewTicket, validate_new
 
 KEYS = {"subject", "body", "requester", "requester_name", "priority", "type", "tags", "tag", "assignee", "team",
         "channel", "fields", "status", "external_id", "created_at"}
@@ -111,11 +114,67 @@ def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str
     if errors:
         shown = errors[:MAX_ERRORS_SHOWN] + ([f"... and {len(errors) - MAX_ERRORS_SHOWN} more"] if len(errors) > MAX_ERRORS_SHOWN else [])
         raise Invalid(f"{len(errors)} of {len(lines)} lines are invalid; nothing was created:\n  " + "\n  ".join(shown))
-    ids = [create_ticket(session, actor, new, index=False).id for new in parsed]
-    session.flush()
-    for start in range(0, len(ids), 500):
-        reindex(session, ids[start:start + 500])
+    ids: list[int] = []
+    for start in range(0, len(parsed), CHUNK):
+        ids += _insert_chunk(session, actor, parsed[start:start + CHUNK])
+    bus.publish(session, bus.DomainEvent("tickets.created", None, actor, data={"ids": ids}))
     return ids
+
+
+# Set-at-a-time creation: the per-ticket ORM path costs ~1-2 ms a ticket, this ~0.2 ms.
+# What it writes is what create_ticket writes: ticket, tags, first message, a
+# "created" event, the search document; subscribers get one tickets.created event.
+CHUNK = 500  # RETURNING over more rows at once gets slow in SQLAlchemy
+
+
+def _insert_chunk(session: Session, actor: Actor, parsed: list[NewTicket]) -> list[int]:
+    now = utcnow()
+    contacts = _requesters(session, actor, parsed, now)
+    agents = {k: a.id for a in session.execute(select(Agent)).scalars() for k in (a.email.lower(), a.name.lower())}
+    teams = {t.name.lower(): t.id for t in session.execute(select(Team)).scalars()}
+    rows = []
+    for p in parsed:
+        c, created = contacts.get(p.requester), p.created_at or now
+        rows.append(dict(
+            subject=p.subject, status=p.status, priority=p.priority, type=p.type, channel=p.channel,
+            requester_id=c and c.id, organization_id=c and c.organization_id,
+            assignee_id=agents[p.assignee.lower()] if p.assignee else None,
+            team_id=teams[p.team.lower()] if p.team else None, external_id=p.external_id, fields=p.fields,
+            created_at=created, updated_at=created, version=1,
+            solved_at=created if p.status in ("solved", "closed") else None,
+            closed_at=created if p.status == "closed" else None))
+    ids = list(session.execute(insert(Ticket).returning(Ticket.id, sort_by_parameter_order=True), rows).scalars())
+    tags = [{"ticket_id": i, "tag": t} for i, p in zip(ids, parsed) for t in p.tags]
+    if tags:
+        session.execute(insert(TicketTag), tags)
+    messages = [dict(ticket_id=i, kind="reply", body=p.body, channel=p.channel, created_at=r["created_at"],
+                     author_contact_id=r["requester_id"], author_agent_id=None, mail_message_id=None, headers={},
+                     author_name=contacts[p.requester].name if p.requester else actor.name)
+                for i, p, r in zip(ids, parsed, rows) if p.body]
+    if messages:
+        session.execute(insert(Message), messages)
+    session.execute(insert(Event), [dict(ticket_id=i, entity="ticket", entity_id=i, at=now, actor=actor.label,
+                                         field="created", old=None, new=p.subject) for i, p in zip(ids, parsed)])
+    search.store(session, [(i, "\n".join([p.subject, contacts[p.requester].name if p.requester else "",
+                                           p.requester or "", p.body or ""])) for i, p in zip(ids, parsed)])
+    return ids
+
+
+def _requesters(session: Session, actor: Actor, parsed: list[NewTicket], now) -> dict[str, Contact]:
+    """Contacts by email: the known ones in one query, the new ones created in one insert."""
+    emails = list(dict.fromkeys(p.requester for p in parsed if p.requester))
+    if not emails:
+        return {}
+    known = {c.email: c for c in session.execute(select(Contact).where(Contact.email.in_(emails))).scalars()}
+    names = {p.requester: p.requester_name for p in parsed if p.requester}
+    missing = [e for e in emails if e not in known]
+    if missing:
+        rows = [dict(email=e, name=(names[e] or e.split("@")[0])[:200], created_at=now) for e in missing]
+        new_ids = session.execute(insert(Contact).returning(Contact.id, sort_by_parameter_order=True), rows).scalars()
+        session.execute(insert(Event), [dict(ticket_id=None, entity="contact", entity_id=i, at=now, actor=actor.label,
+                                             field="created", old=None, new=e) for i, e in zip(new_ids, missing)])
+        known.update({c.email: c for c in session.execute(select(Contact).where(Contact.email.in_(missing))).scalars()})
+    return known
 
 
 def _duplicate_external_ids(session: Session, lines, parsed: list[NewTicket]) -> list[str]:

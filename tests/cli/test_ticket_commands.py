@@ -203,3 +203,10 @@ def test_help_everywhere(cli):
         r = cli(*args)
         assert r.code == 0 and "Usage" in r.out
     assert "Examples" in cli("ticket", "list", "--help").out
+
+
+def test_jsonl_tickets_get_their_sla_clocks(staffed):
+    assert staffed("init").code == 0  # loads the default SLA policies
+    assert staffed("ticket", "create", "--from", "-", who=BOB, stdin=JSONL_OK).code == 0
+    one = staffed("ticket", "show", "1", "--json").json()
+    assert one["sla"]["policy"] and one["sla"]["first_response"]["state"] == "running"
