@@ -62,7 +62,21 @@ def sla_sweep(desk: Desk) -> dict:
     return {"tickets": totals.tickets, "warnings": totals.warnings, "breaches": totals.breaches}
 
 
+def mail_fetch(desk: Desk) -> Any:
+    from helpdesk.services.imap_fetch import fetch_job
+
+    return fetch_job(desk)
+
+
+def mail_send(desk: Desk) -> Any:
+    from helpdesk.services.outbox import send_job
+
+    return send_job(desk)
+
+
 register("sla-sweep", 30, sla_sweep)
+register("mail-fetch", 60, mail_fetch)  # both do nothing until mail is configured
+register("mail-send", 60, mail_send)
 
 
 # -- running -------------------------------------------------------------------------

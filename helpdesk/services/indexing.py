@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlmodel import Session, select
 
@@ -28,5 +29,24 @@ def documents(session: Session, ticket_ids: Sequence[int]) -> list[tuple[int, st
 
 
 def reindex(session: Session, ticket_ids: Sequence[int]) -> None:
-    if ticket_ids:
+    pending = session.info.get("reindex_later")
+    if pending is not None:  # inside `deferred`: once per ticket, on the way out
+        pending.update(ticket_ids)
+    elif ticket_ids:
         search.store(session, documents(session, ticket_ids))
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """Batch work (mail intake, bulk changes): index each touched ticket once at the end."""
+    if "reindex_later" in session.info:
+        yield
+        return
+    pending = session.info["reindex_later"] = set()
+    try:
+        yield
+    finally:
+        session.info.pop("reindex_later", None)
+    ids = sorted(pending)
+    for start in range(0, len(ids), 500):
+        search.store(session, documents(session, ids[start:start + 500]))

@@ -260,11 +260,16 @@ def ingest_all(desk, raws: Iterable[bytes], *, chunk: int = 200, now: datetime |
 
 
 def _ingest_batch(session: Session, raws: tuple[bytes, ...], now: datetime | None, root: Path | None) -> list[IngestResult]:
+    from helpdesk.services.indexing import deferred
+    from helpdesk.services.sla_tracking import one_recompute
+
     results = []
-    for raw in raws:
-        try:
-            with session.begin_nested():
-                results.append(ingest(session, raw, now=now, root=root))
-        except HelpdeskError as exc:
-            results.append(IngestResult(None, "ignored", f"rejected: {exc.message}"))
+    # Clocks and search documents once per batch, not per message.
+    with one_recompute(session, now=now or utcnow(), reason="mail"), deferred(session):
+        for raw in raws:
+            try:
+                with session.begin_nested():
+                    results.append(ingest(session, raw, now=now, root=root))
+            except HelpdeskError as exc:
+                results.append(IngestResult(None, "ignored", f"rejected: {exc.message}"))
     return results
