@@ -133,8 +133,13 @@ class Compiler:
             bound = self.now + timedelta(seconds=seconds)
             running = T.sla_state.in_(("running", "warning", "breached"))
             return and_(running, getattr(T.sla_due_at, ORDERED_OPS[op])(bound))
-        if value == "running":
-            return T.sla_state.in_(("running", "warning"))
+        # A running clock past its due second is breached now, even before the sweep marks it.
+        overdue = and_(T.sla_state.in_(("running", "warning")), T.sla_due_at.is_not(None), T.sla_due_at <= self.now)
+        if value == "breached":
+            return or_(T.sla_state == "breached", overdue)
+        if value in ("running", "warning"):
+            states = ("running", "warning") if value == "running" else ("warning",)
+            return and_(T.sla_state.in_(states), not_(overdue))
         return T.sla_state == value
 
 

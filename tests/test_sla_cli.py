@@ -171,3 +171,12 @@ def test_a_real_worker_process_stops_cleanly_on_sigterm(cli, tmp_path):
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+def test_overdue_ticket_counts_as_breached_before_the_sweep_runs(cli, tmp_path):
+    cli("sla", "load", write_toml(tmp_path, SLA_TOML))
+    cli("ticket", "create", "-s", "Down", "-p", "urgent", "--quiet")
+    assert json.loads(cli("ticket", "list", "sla:breached", "--json", at=utc(2026, 1, 5, 10, 1))[1])["total"] == 0
+    late = json.loads(cli("ticket", "list", "sla:breached", "--json", at=utc(2026, 1, 5, 11, 1))[1])
+    assert [t["id"] for t in late["tickets"]] == [1]
+    assert json.loads(cli("ticket", "list", "sla:running", "--json", at=utc(2026, 1, 5, 11, 1))[1])["total"] == 0
