@@ -15,6 +15,7 @@ def initialise(desk: Desk, *, demo: bool = False) -> dict:
         desk.write(hook)
     if demo:
         summary["demo"] = desk.write(demo_data.load)
+        desk.write(_settle_history)
         if userconfig.set_agent_if_unset(demo_data.ADMIN_EMAIL):
             summary["acting_as"] = demo_data.ADMIN_EMAIL
     return summary
@@ -32,3 +33,18 @@ def _sla_defaults(session) -> None:
 
 
 DEFAULTS.append(_sla_defaults)
+
+
+def _settle_history(session) -> None:
+    """The demo's past is past: fire its old SLA warnings and breaches now and mark
+    them read, so the first look at the app is the desk, not a flood of alerts."""
+    from sqlalchemy import update
+
+    from helpdesk.models import Notification, utcnow
+    from helpdesk.services.escalations import sweep
+
+    now = utcnow()
+    for _ in range(20):  # escalations may change a policy, whose new clocks are overdue too
+        if not sweep(session, now=now).fired:
+            break
+    session.execute(update(Notification).where(Notification.read_at.is_(None)).values(read_at=now))
