@@ -92,11 +92,13 @@ def _threaded(session: Session, ticket: Ticket, contact: Contact, kind: str, val
 
 @bus.subscribe("ticket.created")
 def acknowledge(session: Session, event: bus.DomainEvent) -> None:
-    from helpdesk.services.mail_intake import INBOUND_KEY
-
     """New email tickets get an acknowledgement carrying [#N], unless the mail forbids it."""
     ticket = session.get(Ticket, event.ticket_id)
     contact = _requester(session, ticket) if ticket is not None and ticket.channel == "email" else None
+    if contact is None:
+        return
+    from helpdesk.services.mail_intake import INBOUND_KEY  # mail modules load only for email tickets
+
     inbound = session.info.get(INBOUND_KEY) or {}
     if contact is None or inbound.get("no_autoreply"):
         return
