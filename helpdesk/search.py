@@ -42,15 +42,23 @@ def _bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
+_ASCII_WORD = re.compile(r"[a-z0-9]+")  # what _TOKEN finds in lower-cased ASCII text
+
+
 def index_text(text: str) -> str:
-    """The normalised form stored in the index."""
+    """The normalised form stored in the index (hot during imports: no generators)."""
+    text = text.lower()
+    if text.isascii():
+        return " ".join(_ASCII_WORD.findall(text))
     out: list[str] = []
-    for cjk, run in _runs(text):
+    for cjk, word in _TOKEN.findall(text):
         if cjk:
-            out.extend(_bigrams(run))
-            out.append(run[-1])
-        else:
-            out.append(run)
+            out.extend([cjk[i:i + 2] for i in range(len(cjk) - 1)])
+            out.append(cjk[-1])
+        elif word.isalnum():
+            out.append(word)
+        else:  # marks that `re` counts as word characters but FTS5 does not
+            out.extend("".join(c if c.isalnum() else " " for c in word).split())
     return " ".join(out)
 
 

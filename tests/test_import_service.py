@@ -237,3 +237,47 @@ def test_estimate_rows_reads_the_sheet_dimension(tmp_path):
     assert estimate_rows(open_import(path)) == 6
     csv_path = write_csv(tmp_path / "t.csv", [["Subject"]] + [[f"row {n}"] for n in range(100)])
     assert 90 <= estimate_rows(open_import(csv_path)) <= 110
+
+
+def test_the_run_puts_the_connection_settings_back(desk, crew, tmp_path):
+    if desk.backend != "sqlite":
+        pytest.skip("SQLite pragmas")
+    pragmas = ("cache_size", "wal_autocheckpoint")
+
+    def settings():
+        with desk.read() as s:
+            return [s.connection().exec_driver_sql(f"PRAGMA {name}").scalar() for name in pragmas]
+
+    before = settings()
+    run(desk, crew.agent, write_csv(tmp_path / "t.csv", [["Subject"], ["one"], ["two"]]), batch=1)
+    assert settings() == before
+
+
+def test_new_people_and_tickets_are_numbered_after_the_existing_ones(desk, crew, tmp_path):
+    first = run(desk, crew.agent, write_csv(tmp_path / "a.csv", [["ID", "Subject", "Customer Email", "Company"],
+                                                                ["1", "one", "a@example.com", "Acme"]]))
+    rows = [["ID", "Subject", "Customer Email", "Company"]] + [
+        [str(n), f"case {n}", f"c{n % 3}@example.com", f"Org {n % 2}"] for n in range(2, 9)]
+    second = run(desk, crew.agent, write_csv(tmp_path / "b.csv", rows), batch=2)
+    assert (first.created, second.created, second.new_requesters, second.new_organizations) == (1, 7, 3, 2)
+    with desk.read() as s:
+        people = dict(s.execute(select(Contact.email, Contact.id)).all())
+        orgs = dict(s.execute(select(Organization.id, Organization.name)).all())
+        found = s.execute(select(Ticket.external_id, Ticket.requester_id, Ticket.organization_id,
+                                 Ticket.created_at)).all()
+    assert len(set(people.values())) == 4 and sorted(orgs.values()) == ["Acme", "Org 0", "Org 1"]
+    for external_id, requester_id, organization_id, created_at in found:
+        n = int(external_id)
+        assert requester_id == people["a@example.com" if n == 1 else f"c{n % 3}@example.com"]
+        assert orgs[organization_id] == ("Acme" if n == 1 else f"Org {n % 2}")
+        assert created_at.tzinfo is not None
+
+
+def test_stored_times_are_what_sqlalchemy_stores():
+    moments = [datetime(2025, 3, 5, 9, 30, tzinfo=UTC), datetime(2025, 3, 5, 9, 30, 1, 250, tzinfo=SHANGHAI),
+               datetime(999, 1, 2, 3, 4, 5, tzinfo=ZoneInfo("America/New_York"))]
+    for moment in moments:
+        naive = moment.astimezone(UTC).replace(tzinfo=None)
+        expected = (f"{naive.year:04d}-{naive.month:02d}-{naive.day:02d} {naive.hour:02d}:"
+                    f"{naive.minute:02d}:{naive.second:02d}.{naive.microsecond:06d}")  # SQLAlchemy's SQLite format
+        assert import_batch._time_text(moment) == expected

@@ -32,7 +32,7 @@ from helpdesk.sheets import (
     read_records, write_rejects,
 )
 
-BATCH = 5000  # rows per transaction
+BATCH = 10000  # rows per transaction
 ERRORS_KEPT = 200  # shown in the summary; every bad row is in the rejects file
 _BOOKS = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 

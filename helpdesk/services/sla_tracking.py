@@ -83,13 +83,15 @@ def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
 
     Solved and closed history from a spreadsheet gets no clocks: a promise can no
     longer be kept or broken there, and computing one per row would cost the import."""
-    ids = [*event.data.get("ids", ()), *event.data.get("updated", ())]
-    for start in range(0, len(ids), _CHUNK):
-        part = ids[start:start + _CHUNK]
-        active = session.execute(select(Ticket.id).where(Ticket.id.in_(part), Ticket.status.in_(ACTIVE))).scalars().all()
-        if active:
-            track(session, list(active), now=utcnow(), actor=event.actor or SYSTEM, reason=f"after {event.name}",
-                  fresh=event.name == "tickets.created")
+    # New tickets have no clock rows yet: their rows go in with one bulk insert.
+    for ids, fresh in ((event.data.get("ids", ()), True), (event.data.get("updated", ()), False)):
+        ids = list(ids)
+        for start in range(0, len(ids), _CHUNK):
+            part = ids[start:start + _CHUNK]
+            active = session.execute(select(Ticket.id).where(Ticket.id.in_(part), Ticket.status.in_(ACTIVE))).scalars().all()
+            if active:
+                track(session, list(active), now=utcnow(), actor=event.actor or SYSTEM, reason=f"after {event.name}",
+                      fresh=fresh)
 
 
 def track(session: Session, ticket_ids: list[int], *, now: datetime, actor: Actor = SYSTEM,

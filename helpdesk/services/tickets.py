@@ -206,8 +206,9 @@ def check_version(ticket: Ticket, if_version: int | None, session: Session) -> N
         return
     from helpdesk.models import Event
 
-    last = session.exec(
-        select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id.desc())  # type: ignore[union-attr]
+    last = session.exec(  # the last change a person or rule made (clock bookkeeping is not news)
+        select(Event).where(Event.ticket_id == ticket.id, Event.field.not_like("sla%"))  # type: ignore[union-attr]
+        .order_by(Event.id.desc())  # type: ignore[union-attr]
     ).first()
     what = f"; last change by {last.actor}: {last.field} {last.old or '-'} -> {last.new or '-'}" if last else ""
     raise Conflict(f"ticket #{ticket.id} changed since version {if_version} (now version {ticket.version}{what})")
