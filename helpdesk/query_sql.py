@@ -75,9 +75,11 @@ class Compiler:
 
     def _text(self, phrase: str) -> ColumnElement:
         ids = search.matching_ids(self.dialect, phrase)
-        if self.dialect != "sqlite" or search.count_matches(self.session, phrase) <= MANY_HITS:
+        if search.count_matches(self.session, phrase) <= MANY_HITS:
             return T.id.in_(ids)
         self.many_hits = True
+        if self.dialect != "sqlite":
+            return T.id.in_(ids)
         # "+ 0" hides the primary key from SQLite's planner, so it walks the ORDER BY index
         # and probes the (cached) hit list per row instead of sorting every hit.
         return (T.id + 0).in_(ids)
