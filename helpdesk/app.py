@@ -93,7 +93,7 @@ class HelpdeskApp(App):
         self._load_user_config()
         self.palette = Palette.from_theme(self.current_theme)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self.set_interval(1, self._tick, name="clock")
+        self.clock_timer = self.set_interval(1, self._tick, name="clock")
         self.open_desk()
 
     def get_default_screen(self) -> Screen:

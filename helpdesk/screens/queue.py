@@ -121,6 +121,10 @@ class QueueScreen(TicketActions, Screen):
             yield TicketView(id="preview")
         yield Footer()
 
+    def on_mount(self) -> None:
+        # synchronous, so the status line is redrawn in the same frame as the cursor (a message lands a frame later)
+        self.watch(self.table, "cursor", lambda: self._show_status(), init=False)
+
     @property
     def table(self) -> TicketTable:
         return self.query_one(TicketTable)
@@ -151,7 +155,7 @@ class QueueScreen(TicketActions, Screen):
         if self.view is None:
             return
         title = Text(literal(self.view.title), Style(bold=True)) + Text("  " + literal(self.view.query), Style(dim=True))
-        self.query_one("#view-title", Static).update(title)
+        self._set_line("#view-title", title)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rows")
     def load_rows(self, generation: int, view: View, mode: str, position: tuple | None, keep: int | None,
@@ -228,18 +232,26 @@ class QueueScreen(TicketActions, Screen):
     def _fill(self, keep: int | None, *, cursor: int | None = None, scroll: int | None = None,
               top: bool = False) -> None:
         """Put the window's rows in the table, the cursor on `keep` if it is still there."""
-        now, palette = self.app.now, self.app.palette
-        self.rows_by_id = {r.id: r for r in self.window.rows}
         index = self.window.index_of(keep) if keep is not None else None
         if index is None:
             index = cursor if cursor is not None else (0 if top else self.table.cursor)
+        rows = [(r.id, self._cells(r)) for r in self.window.rows]
+        self.rows_by_id = {r.id: r for r in self.window.rows}
         self.table.marked = set(self.marked)
-        self.table.set_rows([(r.id, row_cells(r, now, palette, r.id in self.marked)) for r in self.window.rows],
-                            cursor=index)
+        self.table.set_rows(rows, cursor=index)
         if scroll is not None:
             self.table.scroll_to(y=max(0, scroll), animate=False, immediate=True)
         elif top:
             self.table.scroll_to(y=0, animate=False, immediate=True)
+
+    def _cells(self, row) -> dict:
+        """A row's cells: those already shown when it is the same row with the same mark (the clock keeps
+        their countdowns current), else drawn afresh — so paging formats only the rows it brings."""
+        shown = self.table.cells.get(row.id)
+        marked = row.id in self.marked
+        if shown is not None and self.rows_by_id.get(row.id) is row and (row.id in self.table.marked) == marked:
+            return shown
+        return row_cells(row, self.app.now, self.app.palette, marked)
 
     def _refresh_rows(self, message: RowsLoaded) -> None:
         """Live update: change only cells that differ; the cursor stays on its ticket."""
@@ -268,7 +280,13 @@ class QueueScreen(TicketActions, Screen):
             text += f"  ·  {len(self.marked):,} marked (space toggles, esc clears)"
         if not w.rows:
             text = "No tickets in this view." if self.fetching is None else "Loading…"
-        self.query_one("#status-line", Static).update(Text(text))
+        self._set_line("#status-line", Text(text))
+
+    def _set_line(self, selector: str, text: Text) -> None:
+        """Rewrite a one-line bar in place: its height is fixed, so no layout pass (which redraws every widget)."""
+        line = self.query_one(selector, Static)
+        if line.content != text:
+            line.update(text, layout=False)
 
     # -- the table's requests --------------------------------------------------------
 
@@ -292,8 +310,10 @@ class QueueScreen(TicketActions, Screen):
         if message.where == "first":
             if w.offset == 0:
                 self.table.cursor = 0
-            else:
-                self.open_view(view)
+            else:  # the same view from its top: marks, sidebar and title stay as they are
+                self.generation += 1
+                self.fetching = "reset"
+                self.load_rows(self.generation, view, "reset", None, None, PAGE)
         elif not w.more_below:
             self.table.cursor = len(w.rows) - 1
         else:
@@ -303,7 +323,6 @@ class QueueScreen(TicketActions, Screen):
 
     @on(TicketTable.Highlighted)
     def highlighted(self, message: TicketTable.Highlighted) -> None:
-        self._show_status()
         if self._preview_shown() and message.ticket_id is not None:
             if self._detail_timer is not None:
                 self._detail_timer.stop()

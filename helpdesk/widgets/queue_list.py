@@ -52,12 +52,15 @@ class QueueList(OptionList):
         self._relabel()
 
     def set_current(self, key: str | None) -> None:
-        self.current = key
-        self._relabel()
+        if key != self.current:
+            old, self.current = self.current, key
+            self._relabel({old, key})  # only the two labels whose boldness changes
         self._highlight_current()
 
-    def _relabel(self) -> None:
+    def _relabel(self, keys: set | None = None) -> None:
         for q in self.queues:
+            if keys is not None and q.key not in keys:
+                continue
             try:
                 self.replace_option_prompt(q.key, self._label(q))
             except Exception:  # the option list was rebuilt meanwhile

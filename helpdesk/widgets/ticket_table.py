@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -69,6 +71,29 @@ def column_widths(total: int) -> list[int]:
     if spare > 0:
         shares["subject"] += spare
     return [c.width or shares.get(c.key, 0) for c in COLUMNS]
+
+
+def line_segments(cells: dict[str, Text], widths: list[int], base: Style, console: Console) -> list[Segment]:
+    """What `line_text` renders to under `base`, one segment per plain cell, without building the line's Text.
+
+    Drawing a page of rows this way is what keeps a page-down within a frame."""
+    out = []
+    for column, width in zip(COLUMNS, widths):
+        if not width:
+            continue
+        cell = cells.get(column.key) or Text("")
+        if cell.spans:  # styled fragments inside the cell: rich lays it out
+            part = cell.copy()
+            part.truncate(width, overflow="ellipsis", pad=True)
+            out += [Segment(s.text, base + s.style if s.style else base) for s in part.render(console)
+                    if s.text != "\n"]
+        else:
+            text = cell.plain
+            text = set_cell_size(text, width - 1) + "…" if cell_len(text) > width else set_cell_size(text, width)
+            style = console.get_style(cell.style) if isinstance(cell.style, str) else cell.style
+            out.append(Segment(text, base + style if style else base))
+        out.append(Segment(" ", base))
+    return out
 
 
 def line_text(cells: dict[str, Text], widths: list[int]) -> Text:
@@ -184,10 +209,13 @@ class TicketTable(ScrollView, can_focus=True):
 
     def set_rows(self, rows: list[tuple[int, dict[str, Text]]], *, cursor: int | None = None) -> None:
         """Replace every row; the cursor goes to `cursor` (clamped) without scrolling the view needlessly."""
+        old = self.cells
         self.keys = [k for k, _ in rows]
         self.cells = {k: c for k, c in rows}
         self._index = {k: i for i, k in enumerate(self.keys)}
-        self._cache.clear()
+        # a row handed back with the very same cells keeps its drawn lines: paging redraws only new rows
+        self._cache = {key: strip for key, strip in self._cache.items()
+                       if key[0] in self.cells and old.get(key[0]) is self.cells[key[0]]}
         self.virtual_size = Size(self.size.width, len(self.keys))
         self.cursor = min(max(0, self.cursor if cursor is None else cursor), max(0, len(self.keys) - 1))
         self.refresh()
@@ -251,10 +279,7 @@ class TicketTable(ScrollView, can_focus=True):
             base += self.get_component_rich_style("ticket-table--marked")
         if selected:
             base += self.get_component_rich_style("ticket-table--cursor")
-        text = line_text(self.cells[ticket_id], self.widths)
-        segments = [Segment(s.text, base + s.style if s.style else base) for s in text.render(self.app.console)
-                    if s.text != "\n"]
-        return Strip(segments).crop_extend(0, width, base)
+        return Strip(line_segments(self.cells[ticket_id], self.widths, base, self.app.console)).crop_extend(0, width, base)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -27,7 +27,8 @@ class Window:
 
     def append(self, rows: list, more: bool) -> int:
         """Rows read below the last one; returns how many were dropped from the top."""
-        self.rows.extend(r for r in rows if r.id not in self.ids())
+        known = self.ids()
+        self.rows.extend(r for r in rows if r.id not in known)
         self.more_below = more
         if not more:  # at the bottom: the total is known exactly
             self.total = self.offset + len(self.rows)

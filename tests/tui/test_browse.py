@@ -168,3 +168,57 @@ async def test_timeline_toggle_in_the_pane(make_app):
         assert not app.screen.show_events
         await pilot.press("e")
         assert app.screen.show_events
+
+
+async def test_the_status_line_changes_with_the_cursor_not_a_message_later(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.table.cursor = 4  # no message handled in between: drawn in the cursor's frame
+        assert str(screen.query_one("#status-line").content).startswith(f"5 of {screen.window.total:,}")
+
+
+async def test_the_sidebar_bolds_only_the_open_queue(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("g", "u")
+        await settle(pilot)
+        sidebar = app.screen.query_one(QueueList)
+
+        def bold(key: str) -> bool:
+            prompt = sidebar.get_option(key).prompt
+            return any(span.style.bold for span in prompt.spans if not isinstance(span.style, str))
+
+        assert bold("unassigned") and not bold("mine")
+
+
+async def test_paging_through_a_window_keeps_marks_and_drawn_rows(make_app, monkeypatch):
+    import helpdesk.screens.queue as queue_screen
+    import helpdesk.widgets.ticket_table as ticket_table
+
+    monkeypatch.setattr(queue_screen, "PAGE", 20)
+    monkeypatch.setattr(ticket_table, "MARGIN", 5)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.window.limit = 40
+        await pilot.press("g", "a")
+        await settle(pilot)
+        table, total = screen.table, screen.window.total
+        assert total > 60 and len(screen.window.rows) == 20
+        await pilot.press("space")
+        marked = set(screen.marked)
+        kept = table.keys[5]
+        cells = table.cells[kept]
+        table.cursor = 16  # near the bottom edge: the next page is read below
+        await settle(pilot)
+        assert len(screen.window.rows) == 40 and table.cells[kept] is cells  # only the new rows were formatted
+        await pilot.press("end")
+        await settle(pilot)
+        assert screen.window.offset > 0 and screen.window.offset + table.cursor + 1 == total
+        await pilot.press("home")
+        await settle(pilot)
+        assert (screen.window.offset, table.cursor, screen.marked) == (0, 0, marked)

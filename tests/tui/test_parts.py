@@ -6,6 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, strategies as st
+from rich.console import Console
+from rich.style import Style
+from rich.text import Text
 from sqlalchemy import update
 
 from helpdesk.models import Ticket
@@ -13,7 +16,7 @@ from helpdesk.services import changes, queues
 from helpdesk.services.actors import resolve_actor
 from helpdesk.services.tickets import TicketChanges, update_ticket
 from helpdesk.widgets.cells import Palette, duration, relative, sla_cell
-from helpdesk.widgets.ticket_table import column_widths
+from helpdesk.widgets.ticket_table import COLUMNS, column_widths, line_segments, line_text
 from helpdesk.widgets.window import Window
 from tests.tui.conftest import ADMIN, TOM
 
@@ -135,3 +138,23 @@ def test_docs_list_every_key_id():
     for _, bindings in key_sections():
         for b in bindings:
             assert not b.id or f"`{b.id}`" in doc, b.id
+
+
+_CELL_TEXT = st.text(alphabet=st.sampled_from(list("ab #-…") + ["无", "法", "登"]), max_size=30)
+_CELL_STYLE = st.sampled_from(["", "bold", Style(color="red"), Style(dim=True)])
+
+
+@given(st.lists(st.tuples(_CELL_TEXT, _CELL_STYLE), min_size=len(COLUMNS), max_size=len(COLUMNS)),
+       st.integers(40, 200), st.booleans())
+def test_a_drawn_row_reads_like_its_line_text(cells, total, inner_span):
+    """The table's fast drawing gives the very characters and styles rich would (wide CJK included)."""
+    console = Console()
+    widths = column_widths(total)
+    row = {c.key: Text(text, style) for c, (text, style) in zip(COLUMNS, cells)}
+    if inner_span:
+        row["subject"].stylize("italic", 0, 2)
+    base = Style(bgcolor="blue")
+    expected = [(ch, base + s.style if s.style else base) for s in line_text(row, widths).render(console)
+                if s.text != "\n" for ch in s.text]
+    drawn = [(ch, s.style) for s in line_segments(row, widths, base, console) for ch in s.text]
+    assert drawn == expected
