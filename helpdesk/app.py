@@ -229,9 +229,9 @@ class HelpdeskApp(App):
         if message.reference is not None:
             self.reference = message.reference
         self.stamp = message.stamp
-        for text in message.alerts:
-            from helpdesk.text import literal
+        from helpdesk.text import literal
 
+        for text in alert_toasts(message.alerts):
             self.notify(literal(text), title="SLA", severity="warning", timeout=10, markup=False)
         if changed_desk:
             self._tell_screens(message.changed)
@@ -391,3 +391,11 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
 def run_app(db: str | None = None, who: str | None = None) -> None:
     """What `helpdesk` / `helpdesk tui` runs."""
     HelpdeskApp(db=db, who=who).run()
+
+
+def alert_toasts(alerts: list[str], limit: int = 3) -> list[str]:
+    """At most `limit` toasts a poll: a burst of SLA alerts ends in one summary line."""
+    if len(alerts) <= limit:
+        return list(alerts)
+    rest = len(alerts) - (limit - 1)
+    return [*alerts[: limit - 1], f"…and {rest} more SLA alerts on your tickets (g b shows Breached)"]

@@ -158,3 +158,12 @@ def test_a_drawn_row_reads_like_its_line_text(cells, total, inner_span):
                 if s.text != "\n" for ch in s.text]
     drawn = [(ch, s.style) for s in line_segments(row, widths, base, console) for ch in s.text]
     assert drawn == expected
+
+
+def test_a_burst_of_sla_alerts_becomes_one_summary_toast():
+    from helpdesk.app import alert_toasts
+
+    assert alert_toasts(["a", "b"]) == ["a", "b"]
+    burst = alert_toasts([f"SLA breached on #{i}" for i in range(40)])
+    assert burst[:2] == ["SLA breached on #0", "SLA breached on #1"]
+    assert len(burst) == 3 and "38 more" in burst[2]
