@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from helpdesk.services.import_people import PeopleBook, Ref
-from helpdesk.services.tickets import CHANNELS, SUBJECT_MAX, TAG, TYPES
+from helpdesk.services.tickets import CHANNELS, SUBJECT_MAX, TAG
 from helpdesk.sheets import Record, RowError
 
 EXTERNAL_ID_MAX = 200

@@ -148,7 +148,7 @@ def validate_new(ticket: NewTicket) -> NewTicket:
     return ticket
 
 
-def create_ticket(session: Session, actor: Actor, new: NewTicket, *, index: bool = True) -> Ticket:
+def create_ticket(session: Session, actor: Actor, new: NewTicket) -> Ticket:
     require(actor, "agent")
     new = validate_new(new)
     if new.external_id and session.exec(select(Ticket.id).where(Ticket.external_id == new.external_id)).first():
@@ -183,9 +183,8 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket, *, index: bool
             author_name=requester.name if requester else actor.name,
         ))
     record(session, actor, "ticket", ticket.id, "created", None, ticket.subject, at=now)
-    if index:
-        session.flush()
-        reindex(session, [ticket.id])
+    session.flush()
+    reindex(session, [ticket.id])  # batch callers wrap their work in indexing.deferred
     bus.publish(session, bus.DomainEvent("ticket.created", ticket.id, actor))
     return ticket
 

@@ -10,7 +10,7 @@ from helpdesk.screens.queue import QueueScreen
 from helpdesk.services import tickets as ticket_service
 from helpdesk.services.actors import resolve_actor
 from helpdesk.services.tickets import TicketChanges
-from tests.tui.conftest import ADMIN, TOM, settle
+from tests.tui.conftest import TOM, settle
 
 
 def ticket(desk, tid: int) -> Ticket:
