@@ -113,9 +113,10 @@ def bench_env(work: Path) -> dict:
 
 
 def staffed_desk(path: Path) -> Path:
-    """A fresh desk with an admin and two agents, made through the CLI."""
+    """A fresh desk as `helpdesk init` makes it (the shipped SLA policies included: the
+    import computes clocks for open tickets) with an admin and two agents, through the CLI."""
     base = [*helpdesk_argv(), "--db", str(path)]
-    for argv in (["agent", "add", ADMIN, "--name", "Ada"],
+    for argv in (["init"], ["agent", "add", ADMIN, "--name", "Ada"],
                  ["--as", ADMIN, "agent", "add", "bob@bench.example", "--name", "Bob Agent"],
                  ["--as", ADMIN, "agent", "add", "carol@bench.example", "--name", "Carol"]):
         subprocess.run([*base, *argv], check=True, capture_output=True, env=bench_env(path.parent))

@@ -42,6 +42,7 @@ Range = tuple[int, int]  # seconds since local midnight, end exclusive; 86400 is
 Interval = tuple[datetime, datetime]  # UTC, end exclusive
 
 ONE_SECOND = timedelta(seconds=1)
+ONE_DAY = timedelta(days=1)
 _EPOCH_DAY = date(1970, 1, 1)
 _SAMPLE_STEP = 3 * 3600  # offsets are sampled this often; real zones never change twice within it
 _WINDOW = 15 * 3600  # UTC offsets lie within -12h..+14h, so one local day fits in +-15h
@@ -168,16 +169,43 @@ def business_seconds_between(calendar: Calendar, a: datetime, b: datetime) -> in
     if b < a:
         return -business_seconds_between(calendar, b, a)
     zone = calendar.zone
-    day = a.astimezone(zone).date() - timedelta(days=1)
-    last = b.astimezone(zone).date() + timedelta(days=1)
+    first, last = a.astimezone(zone).date(), b.astimezone(zone).date()
+    if (last - first).days < 4:
+        return _clipped_seconds(calendar, first - ONE_DAY, last + ONE_DAY, a, b)
+    # A day's intervals lie within its own local day: the days strictly between the
+    # two ends count whole, from running totals (a ticket open for years is O(1)).
+    before = _running_total(calendar, first + ONE_DAY)  # the earlier day first: it may move the table
+    whole = _running_total(calendar, last) - before
+    return (whole + _clipped_seconds(calendar, first - ONE_DAY, first, a, b)
+            + _clipped_seconds(calendar, last, last + ONE_DAY, a, b))
+
+
+def _clipped_seconds(calendar: Calendar, day: date, last: date, a: datetime, b: datetime) -> int:
+    """Business seconds within [a, b) of the working intervals of the days day..last."""
     total = timedelta()
     while day <= last:
         for start, end in working_intervals(calendar, day):
             lo, hi = max(start, a), min(end, b)
             if lo < hi:
                 total += hi - lo
-        day += timedelta(days=1)
+        day += ONE_DAY
     return total // ONE_SECOND
+
+
+def _running_total(calendar: Calendar, day: date) -> int:
+    """Business seconds of the whole days from the table's first day up to, not
+    including, `day`; the table grows (or starts earlier) as days are asked for."""
+    table = calendar._memo.get("totals")
+    if table is None or day < table[0]:
+        anchor = day - timedelta(days=366)
+        table = calendar._memo["totals"] = (anchor, [0])
+    anchor, totals = table
+    index = (day - anchor).days
+    while len(totals) <= index:
+        start = anchor + timedelta(days=len(totals) - 1)
+        seconds = sum((end - begin) // ONE_SECOND for begin, end in working_intervals(calendar, start))
+        totals.append(totals[-1] + seconds)
+    return totals[index]
 
 
 def _utc(value: datetime, name: str) -> datetime:

@@ -318,3 +318,14 @@ def test_between_is_additive_and_antisymmetric(cal, a, b, c):
     assert ab == -business_seconds_between(cal, b, a)
     assert ab + business_seconds_between(cal, b, c) == business_seconds_between(cal, a, c)
     assert abs(ab) <= abs((b - a).total_seconds())
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars, instants, instants)
+def test_between_from_running_totals_equals_walking_every_day(cal, a, b):
+    """Long spans count their whole days from a table of running totals; walking
+    day by day, as short spans do, must give the same seconds (DST, holidays, make-up days)."""
+    a, b = sorted((a, b))
+    first, last = a.astimezone(cal.zone).date(), b.astimezone(cal.zone).date()
+    walked = cal_mod._clipped_seconds(cal, first - timedelta(days=1), last + timedelta(days=1), a, b)
+    assert business_seconds_between(cal, a, b) == walked

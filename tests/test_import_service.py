@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from helpdesk.models import Contact, Event, Message, Organization, Ticket, TicketTag
-from helpdesk.services import import_batch
+from helpdesk.services import bulk_sql, import_batch
 from helpdesk.services.imports import default_rejects_path, estimate_rows, open_import, run_import
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -280,4 +280,4 @@ def test_stored_times_are_what_sqlalchemy_stores():
         naive = moment.astimezone(UTC).replace(tzinfo=None)
         expected = (f"{naive.year:04d}-{naive.month:02d}-{naive.day:02d} {naive.hour:02d}:"
                     f"{naive.minute:02d}:{naive.second:02d}.{naive.microsecond:06d}")  # SQLAlchemy's SQLite format
-        assert import_batch._time_text(moment) == expected
+        assert bulk_sql.time_text(moment) == expected

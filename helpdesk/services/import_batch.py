@@ -5,23 +5,28 @@ the row's fingerprint. A found ticket whose stored fingerprint equals the row's 
 unchanged (so a re-run does not undo what agents did since); otherwise the row's
 non-blank cells update it. New tickets go in with SQLAlchemy Core bulk inserts (the
 per-ticket `create_ticket` costs 1-2 ms, too slow for 100k rows): tickets, their
-messages, tags, one 'imported' event each, and their full-text documents."""
+messages, tags, one 'imported' event each, and their full-text documents.
+
+On SQLite the bulk inserts can be queued (`Batch.queued`) as one statement per table
+over a JSON array, for `finish_batch` to run on the write-behind thread: SQLite works
+through a whole statement without the GIL, while executemany needs it for every row."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import JSON, and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlmodel import Session
 
 from helpdesk import search
-from helpdesk.models import Event, Message, Ticket, TicketTag, UTCDateTime
+from helpdesk.models import Event, Message, Ticket, TicketTag
 from helpdesk.services import bus
 from helpdesk.services.actors import Actor
 from helpdesk.services.audit import record
+from helpdesk.services.bulk_sql import Queue, insert_rows, is_sqlite, run_queued
 from helpdesk.services.import_people import PeopleBook
 from helpdesk.services.import_rows import Draft
 from helpdesk.services.indexing import reindex
@@ -53,18 +58,35 @@ class Batch:
     now: datetime
     apply: bool = True  # False: a dry run, classify only
     planned: set[str] | None = None  # dry run: keys an earlier batch would have created
+    queued: Queue | None = None  # SQLite write-behind: statements for finish_batch
 
 
 def import_batch(session: Session, batch: Batch, drafts: list[Draft]) -> Outcome:
+    """Plan and write one batch; with `batch.queued`, the bulk inserts (and the
+    subscribers) wait for `finish_batch`, which must run in the same transaction."""
     outcome = Outcome()
     if batch.apply:
         batch.book.save(session)
-    for part in _parts(drafts):
+    for number, part in enumerate(_parts(drafts)):
+        if number:
+            _run_queued(session, batch)  # a later part must see the tickets an earlier one made
         _import_part(session, batch, part, outcome)
+    if batch.queued is None:
+        finish_batch(session, batch, outcome)
+    return outcome
+
+
+def finish_batch(session: Session, batch: Batch, outcome: Outcome) -> Outcome:
+    _run_queued(session, batch)
     if batch.apply and (outcome.created_ids or outcome.updated_ids):
         bus.publish(session, bus.DomainEvent("tickets.imported", None, batch.actor, data={
             "ids": outcome.created_ids, "updated": outcome.updated_ids}))
     return outcome
+
+
+def _run_queued(session: Session, batch: Batch) -> None:
+    if batch.queued:
+        run_queued(session, batch.queued)
 
 
 def _parts(drafts: list[Draft]) -> list[list[Draft]]:
@@ -112,10 +134,10 @@ def _existing(session: Session, drafts: list[Draft]) -> dict[str, object]:
     prints = [d.fingerprint for d in drafts if not d.external_id]
     found: dict[str, object] = {}
     if ext:
-        for row in session.execute(select(*_COLUMNS).where(T.c.external_id.in_(ext))):
+        for row in session.execute(select(*_COLUMNS).where(T.c.external_id.in_(_listed(session, ext)))):
             found[f"x:{row.external_id}"] = row
     if prints:
-        for row in session.execute(select(*_COLUMNS).where(T.c.fingerprint.in_(prints))):
+        for row in session.execute(select(*_COLUMNS).where(T.c.fingerprint.in_(_listed(session, prints)))):
             found.setdefault(f"f:{row.fingerprint}", row)
     own = {int(d.external_id[1:]): d for d in drafts if d.key not in found and _own_number(d)}
     if own:
@@ -125,6 +147,15 @@ def _existing(session: Session, drafts: list[Draft]) -> dict[str, object]:
             if _same_time(draft.values["created_at"], row.created_at):
                 found[draft.key] = row
     return found
+
+
+def _listed(session: Session, values: list[str]):
+    """An IN list: on SQLite one JSON parameter instead of 10,000 (expanding them costs
+    SQLAlchemy more than the lookup costs SQLite)."""
+    if not is_sqlite(session):
+        return values
+    listed = func.json_each(json.dumps(values, ensure_ascii=False)).table_valued("value")
+    return select(listed.c.value)
 
 
 def _same_time(a: datetime | None, b: datetime | None) -> bool:
@@ -154,7 +185,7 @@ def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
     if not drafts:
         return []
     rows = [_ticket_row(d, batch.now) for d in drafts]
-    ids = _insert_tickets(session, rows)
+    ids = _insert_tickets(session, batch, rows)
     messages, tags, events, docs = [], [], [], []
     actor, label, now = batch.actor.label, batch.label, batch.now
     for tid, draft, row in zip(ids, drafts, rows):
@@ -167,9 +198,11 @@ def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
         events.append((tid, "ticket", tid, now, actor, "imported", None, f"{label} row {draft.row}", None))
         docs.append((tid, _document(draft, row[_SUBJECT])))
     for table, names, values in ((M, _MESSAGE, messages), (G, _TAG, tags), (E, _EVENT, events)):
-        if values:
-            _bulk(session, table, names, values)
-    search.store(session, docs)
+        insert_rows(session, table, names, values, batch.queued)
+    if is_sqlite(session):  # new tickets: nothing to replace in the index
+        insert_rows(session, search.TABLE, ("rowid", "doc"), search.documents(docs), batch.queued)
+    else:
+        search.store(session, docs)
     return ids
 
 
@@ -180,55 +213,17 @@ def _document(draft: Draft, subject: str) -> str:
                       *(m[1] for m in draft.messages)])
 
 
-def _insert_tickets(session: Session, rows: list[tuple]) -> list[int]:
+def _insert_tickets(session: Session, batch: Batch, rows: list[tuple]) -> list[int]:
     """Insert and return the new ids in row order. SQLite: the write transaction holds the
     database lock (BEGIN IMMEDIATE), so numbering after max(id) is safe and lets one
-    executemany do the work; SQLAlchemy's ordered RETURNING goes row by row there."""
-    if session.get_bind().dialect.name != "sqlite":
+    statement do the work; SQLAlchemy's ordered RETURNING goes row by row there."""
+    if not is_sqlite(session):
         return list(session.execute(insert(T).returning(T.c.id, sort_by_parameter_order=True),
                                     [dict(zip(_TICKET, row)) for row in rows]).scalars())
     first = (session.execute(select(func.max(T.c.id))).scalar() or 0) + 1
     ids = list(range(first, first + len(rows)))
-    _bulk(session, T, ("id", *_TICKET), [(tid, *row) for tid, row in zip(ids, rows)])
+    insert_rows(session, T, ("id", *_TICKET), [(tid, *row) for tid, row in zip(ids, rows)], batch.queued)
     return ids
-
-
-def _bulk(session: Session, table, names: tuple[str, ...], rows: list[tuple]) -> None:
-    """executemany straight to sqlite3: SQLAlchemy's per-value type processing costs as
-    much as SQLite's own work here. Times and JSON are stored as UTCDateTime and JSON do."""
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(insert(table), [dict(zip(names, row)) for row in rows])
-        return
-    times = [i for i, name in enumerate(names) if _KIND.get((table.name, name)) == "time"]
-    jsons = [i for i, name in enumerate(names) if _KIND.get((table.name, name)) == "json"]
-    statement = (f"INSERT INTO {table.name} ({', '.join(names)}) "
-                 f"VALUES ({', '.join('?' * len(names))})")
-    session.connection().exec_driver_sql(statement, [_stored(row, times, jsons) for row in rows])
-
-
-def _stored(row: tuple, times: list[int], jsons: list[int]) -> tuple:
-    if not (times or jsons):
-        return row
-    row = list(row)
-    for i in times:
-        if row[i] is not None:
-            row[i] = _time_text(row[i])
-    for i in jsons:
-        if row[i] is not None:
-            row[i] = "{}" if row[i] == {} else json.dumps(row[i])
-    return tuple(row)
-
-
-def _time_text(moment: datetime) -> str:
-    """Naive UTC in SQLAlchemy's SQLite format (isoformat: far cheaper than strftime)."""
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-_KIND = {(table.name, column.name): "time" if isinstance(column.type, UTCDateTime) else "json"
-         for table in (T, M, G, E) for column in table.columns
-         if isinstance(column.type, (UTCDateTime, JSON))}
 
 
 def _ticket_row(draft: Draft, now: datetime) -> tuple:

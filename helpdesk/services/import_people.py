@@ -89,6 +89,7 @@ class PeopleBook:
         self.new_contacts: list[Ref] = []
         self.created = {"contacts": 0, "organizations": 0}  # written and committed so far
         self.filled: dict[Ref, dict] = {}  # existing contacts whose blank email/phone/org a row fills
+        self._saving: tuple[list[Ref], list[Ref], dict] | None = None  # written, not committed yet
         self._load(session)
 
     def _load(self, session: Session) -> None:
@@ -208,13 +209,20 @@ class PeopleBook:
 
     def save(self, session: Session) -> None:
         """Insert the new organizations and contacts, fill blanks of existing contacts.
-        Ids are (re)assigned on every call, so a retried transaction stays right."""
+
+        What was new so far belongs to this batch: rows met while it commits (the
+        next batch is read meanwhile) wait for the next save. Until `saved`, another
+        call writes the same people again with fresh ids: a retried transaction."""
+        if self._saving is None:
+            self._saving = self.new_orgs, self.new_contacts, self.filled
+            self.new_orgs, self.new_contacts, self.filled = [], [], {}
+        orgs, contacts, filled = self._saving
         now = utcnow()
-        _insert(session, Organization, self.new_orgs, lambda ref: {"name": ref.name, "created_at": now})
-        _insert(session, Contact, self.new_contacts, lambda ref: {
+        _insert(session, Organization, orgs, lambda ref: {"name": ref.name, "created_at": now})
+        _insert(session, Contact, contacts, lambda ref: {
             "email": ref.email, "name": ref.name, "phone": ref.phone,
             "organization_id": ref.org.id if ref.org else None, "created_at": now})
-        for ref, changes in self.filled.items():
+        for ref, changes in filled.items():
             values = {k: v for k, v in changes.items() if k != "org"}
             if "org" in changes:
                 values["organization_id"] = changes["org"].id
@@ -222,8 +230,8 @@ class PeopleBook:
 
     def saved(self) -> None:
         """The batch committed: its new people exist now."""
-        self.created["organizations"] += len(self.new_orgs)
-        self.created["contacts"] += len(self.new_contacts)
-        self.new_orgs.clear()
-        self.new_contacts.clear()
-        self.filled.clear()
+        if self._saving is not None:
+            orgs, contacts, _ = self._saving
+            self.created["organizations"] += len(orgs)
+            self.created["contacts"] += len(contacts)
+            self._saving = None

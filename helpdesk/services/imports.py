@@ -24,9 +24,10 @@ from helpdesk.db import Desk
 from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import utcnow
 from helpdesk.services.actors import Actor, require
-from helpdesk.services.import_batch import Batch, Outcome, import_batch
+from helpdesk.services.import_batch import Batch, Outcome, finish_batch, import_batch
 from helpdesk.services.import_people import PeopleBook
 from helpdesk.services.import_rows import DraftMaker
+from helpdesk.services.write_behind import Finisher
 from helpdesk.sheets import (
     ColumnMap, ColumnPlan, Record, RowError, SheetSource, load_map, open_sheet, plan_columns,
     read_records, write_rejects,
@@ -190,16 +191,27 @@ class _Run:
         return False
 
     def write(self, actor: Actor, size: int) -> None:
-        book, kept = self.maker.book, {}
+        """Batch after batch; each one commits on the writer thread while the next is read."""
+        book, kept, finisher = self.maker.book, {}, Finisher(self.desk)
         try:
             for drafts in self.batches(size):
-                batch = Batch(actor, book, self.job.path.name, utcnow())
-                outcome = self.desk.write(lambda s: import_batch(_tuned(s, kept), batch, drafts))
-                book.saved()
-                self.report.add(outcome)
+                self._settle(finisher)
+                batch = Batch(actor, book, self.job.path.name, utcnow(), queued=[])
+                session, outcome = finisher.begin(lambda s: import_batch(_tuned(s, kept), batch, drafts))
+                finisher.finish(session, lambda s: finish_batch(s, batch, outcome))
         finally:
-            if kept:
-                self.desk.write(lambda s: _restore(s, kept))
+            try:
+                self._settle(finisher)  # the batch in flight commits (or fails) before we stop
+            finally:
+                finisher.close()
+                if kept:
+                    self.desk.write(lambda s: _restore(s, kept))
+
+    def _settle(self, finisher: Finisher) -> None:
+        outcome = finisher.wait()
+        if outcome is not None:
+            self.maker.book.saved()
+            self.report.add(outcome)
 
     def rehearse(self, size: int) -> None:
         """The dry run: classify every row in one read transaction; nothing is written."""

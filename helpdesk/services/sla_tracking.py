@@ -36,6 +36,7 @@ from helpdesk.models import STATUSES, Event, Message, SlaClock, Ticket, utcnow
 from helpdesk.services import bus
 from helpdesk.services.actors import SYSTEM, Actor
 from helpdesk.services.audit import record
+from helpdesk.services.bulk_sql import Queue, insert_rows, is_sqlite, run_queued, update_rows
 from helpdesk.services.clocks import is_running
 from helpdesk.services.sla_policies import policies_for, stored_config
 from helpdesk.sla import Clock, Policy, SlaClocks, Timeline, TimelineEvent, compute_clocks
@@ -83,15 +84,55 @@ def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
 
     Solved and closed history from a spreadsheet gets no clocks: a promise can no
     longer be kept or broken there, and computing one per row would cost the import."""
-    # New tickets have no clock rows yet: their rows go in with one bulk insert.
-    for ids, fresh in ((event.data.get("ids", ()), True), (event.data.get("updated", ()), False)):
-        ids = list(ids)
-        for start in range(0, len(ids), _CHUNK):
-            part = ids[start:start + _CHUNK]
-            active = session.execute(select(Ticket.id).where(Ticket.id.in_(part), Ticket.status.in_(ACTIVE))).scalars().all()
-            if active:
-                track(session, list(active), now=utcnow(), actor=event.actor or SYSTEM, reason=f"after {event.name}",
-                      fresh=fresh)
+    now, actor = utcnow(), event.actor or SYSTEM
+    created = list(event.data.get("ids", ()))
+    for start in range(0, len(created), _BULK_CHUNK):
+        track_created(session, created[start:start + _BULK_CHUNK], now=now)
+    updated = list(event.data.get("updated", ()))
+    for start in range(0, len(updated), _CHUNK):
+        part = updated[start:start + _CHUNK]
+        active = session.execute(select(Ticket.id).where(Ticket.id.in_(part), Ticket.status.in_(ACTIVE))).scalars().all()
+        if active:
+            track(session, list(active), now=now, actor=actor, reason=f"after {event.name}")
+
+
+_BULK_CHUNK = 5000  # ids per statement of track_created (SQLite takes up to 32766 parameters)
+_SUMMARY = ("sla_policy", "sla_state", "sla_due_at", "sla_check_at")
+_CLOCK_COLUMNS = tuple(SlaClock.__table__.columns.keys())
+
+
+def track_created(session: Session, ticket_ids: list[int], *, now: datetime) -> int:
+    """Clocks for tickets just created in bulk and not solved or closed; returns how many got some.
+
+    What `track(..., fresh=True)` does without ORM objects: new tickets have no clock
+    rows and no policy yet, so their clocks go in with one INSERT and their summary
+    columns with one UPDATE (on SQLite, each one statement over a JSON array: no GIL
+    needed while it runs, which matters on the import's write-behind thread). Ticket
+    objects already in the session are not refreshed."""
+    config = stored_config(session)
+    if config is None or not config.policies or not ticket_ids:
+        return 0
+    tickets = session.execute(select(Ticket.id, Ticket.created_at, Ticket.status).where(
+        Ticket.id.in_(ticket_ids), Ticket.status.in_(ACTIVE))).all()
+    policies = policies_for(session, config, [t.id for t in tickets], now=now)
+    timelines = timelines_of(session, tickets)
+    staged: list[dict] = []
+    summaries = []
+    for ticket in tickets:
+        policy = policies[ticket.id]
+        if policy is None:
+            continue
+        clocks = compute_clocks(timelines[ticket.id], policy, config.calendar_for(policy),
+                                max(now, ticket.created_at))
+        rows = _stage_fresh(session, ticket.id, clocks, {}, staged)
+        summaries.append((ticket.id, policy.name, *summary(ticket, rows, config, now)))
+    queue: Queue | None = [] if is_sqlite(session) else None
+    insert_rows(session, SlaClock.__table__, _CLOCK_COLUMNS,
+                [tuple(row[name] for name in _CLOCK_COLUMNS) for row in staged], queue)
+    update_rows(session, Ticket.__table__, "id", _SUMMARY, summaries, queue)
+    if queue:
+        run_queued(session, queue)
+    return len(summaries)
 
 
 def track(session: Session, ticket_ids: list[int], *, now: datetime, actor: Actor = SYSTEM,

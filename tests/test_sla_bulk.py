@@ -1,0 +1,92 @@
+"""SLA clocks of tickets created in bulk (imports, JSON Lines) equal what the
+per-ticket path computes; history that is already solved or closed gets none."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import time_machine
+from sqlalchemy import select
+
+from helpdesk.models import SlaClock, Ticket
+from helpdesk.services import people
+from helpdesk.services.batch import create_from_lines
+from helpdesk.services.imports import open_import, run_import
+from helpdesk.services.sla_policies import load_policies
+from helpdesk.services.sla_tracking import track
+from tests.test_sla_desk import SLA_TOML, utc
+
+NOW = utc(2026, 1, 5, 12)
+CLOCK = ("policy", "target_seconds", "state", "started_at", "due_at", "warn_at", "met_at",
+         "breached_at", "elapsed_seconds", "warned_at", "breach_fired_at")
+
+
+def with_policies(desk, crew):
+    def setup(s):
+        load_policies(s, crew.admin, SLA_TOML, source="test.toml")
+        people.get_or_create_org(s, "Acme", "vip")
+    desk.write(setup)
+
+
+def stored(session) -> dict:
+    """ticket id -> (summary columns, {kind: clock values})."""
+    out = {t.id: ((t.sla_policy, t.sla_state, t.sla_due_at, t.sla_check_at), {})
+           for t in session.execute(select(Ticket)).scalars()}
+    for row in session.execute(select(SlaClock)).scalars():
+        out[row.ticket_id][1][row.kind] = tuple(getattr(row, name) for name in CLOCK)
+    return out
+
+
+def recomputed(desk) -> dict:
+    """What the per-ticket path makes of the same tickets at the same instant (rolled back)."""
+    def again(s):
+        ids = list(s.execute(select(Ticket.id).where(Ticket.status.not_in(("solved", "closed")))).scalars())
+        track(s, ids, now=NOW)
+        s.flush()
+        s.expire_all()
+        return stored(s)
+    return desk.rehearse(again)
+
+
+def test_imported_tickets_get_the_clocks_the_per_ticket_path_gives(desk, crew, tmp_path):
+    with_policies(desk, crew)
+    sheet = tmp_path / "ledger.csv"
+    with sheet.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["ID", "Subject", "Description", "Status", "Priority", "Customer Email",
+                         "Organization", "Created at", "Tags"])
+        writer.writerow(["A-1", "Down", "All down", "open", "urgent", "joe@example.com", "", "2026-01-05 08:00", ""])
+        writer.writerow(["A-2", "VIP asks", "Hello", "new", "normal", "vera@acme.example", "Acme", "2026-01-05 11:00", ""])
+        writer.writerow(["A-3", "Berlin", "Guten Tag", "pending", "low", "max@example.de", "", "2026-01-02 09:00", "berlin"])
+        writer.writerow(["A-4", "Old one", "Done", "solved", "high", "joe@example.com", "", "2025-12-01 09:00", ""])
+        writer.writerow(["A-5", "Older", "Closed", "closed", "urgent", "joe@example.com", "", "2025-11-01 09:00", ""])
+    with time_machine.travel(NOW, tick=False):
+        report = run_import(desk, crew.admin, open_import(sheet))
+    assert report.created == 5 and not report.errors
+
+    with desk.read() as s:
+        now = stored(s)
+        by_ext = {t.external_id: t.id for t in s.execute(select(Ticket)).scalars()}
+    assert now == recomputed(desk)
+    policy = {ext: now[tid][0][0] for ext, tid in by_ext.items()}
+    assert policy == {"A-1": "Urgent", "A-2": "VIP", "A-3": "Berlin", "A-4": None, "A-5": None}
+    urgent = now[by_ext["A-1"]]
+    assert urgent[0][1] == "breached"  # created 08:00 UTC, 1h to respond, now 12:00
+    assert set(urgent[1]) == {"first_response", "resolution"}
+    assert now[by_ext["A-4"]] == ((None, None, None, None), {})
+
+
+def test_json_lines_tickets_get_the_clocks_the_per_ticket_path_gives(desk, crew):
+    with_policies(desk, crew)
+    lines = [json.dumps(line) for line in (
+        {"subject": "Down", "body": "All down", "requester": "joe@example.com", "priority": "urgent"},
+        {"subject": "Question", "body": "How?", "requester": "vera@example.com", "status": "open"},
+        {"subject": "Done", "body": "Thanks", "requester": "joe@example.com", "status": "solved"},
+    )]
+    with time_machine.travel(NOW, tick=False):
+        desk.write(lambda s: create_from_lines(s, crew.agent, list(enumerate(lines, 1))))
+    with desk.read() as s:
+        now = stored(s)
+    assert now == recomputed(desk)
+    assert sorted((summary[0] or "-") for summary, _ in now.values()) == ["-", "Office", "Urgent"]
