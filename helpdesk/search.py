@@ -133,11 +133,6 @@ def drop_index(bind) -> None:
 TABLE = "ticket_search"
 
 
-def documents(docs: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
-    """(ticket id, raw text) -> the rows of the SQLite index: (rowid, normalised text)."""
-    return [(tid, index_text(doc)) for tid, doc in docs]
-
-
 def store(session, docs: Sequence[tuple[int, str]]) -> None:
     """Replace the indexed documents of these tickets: (ticket id, raw text)."""
     if not docs:

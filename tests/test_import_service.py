@@ -217,6 +217,50 @@ def test_a_crash_leaves_whole_batches_and_the_rerun_finishes(desk, crew, tmp_pat
     assert (again.created, again.unchanged) == (4, 3) and count(desk, Contact) == 7
 
 
+def test_ctrl_c_while_reading_keeps_the_batch_that_was_committing(desk, crew, tmp_path, monkeypatch):
+    """Batch 1 commits on the writer thread while batch 2 is read; ctrl-c in the reading
+    waits for that commit, so the report counts what is stored."""
+    from helpdesk.services.import_rows import DraftMaker
+
+    rows = [["ID", "Subject", "Customer Email"]] + [[str(n), f"case {n}", f"c{n}@example.com"]
+                                                    for n in range(1, 8)]
+    path = write_csv(tmp_path / "t.csv", rows)
+    real = DraftMaker.draft
+
+    def interrupted_at_row_6(self, record):
+        if record.row == 6:
+            raise KeyboardInterrupt
+        return real(self, record)
+
+    monkeypatch.setattr(DraftMaker, "draft", interrupted_at_row_6)
+    report = run(desk, crew.agent, path, batch=3)
+    assert report.interrupted and report.created == 3 and report.new_requesters == 3
+    assert count(desk, Ticket) == 3 and count(desk, Contact) == 3
+    monkeypatch.setattr(DraftMaker, "draft", real)
+    again = run(desk, crew.agent, path, batch=3)
+    assert (again.created, again.unchanged) == (4, 3) and count(desk, Contact) == 7
+
+
+def test_a_failure_while_committing_rolls_back_that_batch_only(desk, crew, tmp_path, monkeypatch):
+    from helpdesk.services import imports
+
+    rows = [["ID", "Subject", "Customer Email"]] + [[str(n), f"case {n}", f"c{n}@example.com"]
+                                                    for n in range(1, 8)]
+    path = write_csv(tmp_path / "t.csv", rows)
+    real, calls = imports.finish_batch, []
+
+    def fail_second(session, batch, outcome):
+        calls.append(outcome.created)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(session, batch, outcome)
+
+    monkeypatch.setattr(imports, "finish_batch", fail_second)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run(desk, crew.agent, path, batch=3)
+    assert count(desk, Ticket) == 3 and count(desk, Contact) == 3
+
+
 def test_viewers_cannot_import(desk, crew, tmp_path):
     from helpdesk.errors import Forbidden
 

@@ -178,7 +178,7 @@ _MESSAGE = ("ticket_id", "kind", "author_agent_id", "author_contact_id", "author
             "channel", "mail_message_id", "headers", "created_at")
 _TAG = ("ticket_id", "tag")
 _EVENT = ("ticket_id", "entity", "entity_id", "at", "actor", "field", "old", "new", "reason")
-_SUBJECT, _CHANNEL, _CREATED = (_TICKET.index(name) for name in ("subject", "channel", "created_at"))
+_CHANNEL, _CREATED = (_TICKET.index(name) for name in ("channel", "created_at"))
 
 
 def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
@@ -186,7 +186,7 @@ def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
         return []
     rows = [_ticket_row(d, batch.now) for d in drafts]
     ids = _insert_tickets(session, batch, rows)
-    messages, tags, events, docs = [], [], [], []
+    messages, tags, events = [], [], []
     actor, label, now = batch.actor.label, batch.label, batch.now
     for tid, draft, row in zip(ids, drafts, rows):
         channel, created = row[_CHANNEL], row[_CREATED]
@@ -196,21 +196,15 @@ def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
         if draft.tags:
             tags += [(tid, tag) for tag in draft.tags]
         events.append((tid, "ticket", tid, now, actor, "imported", None, f"{label} row {draft.row}", None))
-        docs.append((tid, _document(draft, row[_SUBJECT])))
     for table, names, values in ((M, _MESSAGE, messages), (G, _TAG, tags), (E, _EVENT, events)):
         insert_rows(session, table, names, values, batch.queued)
     if is_sqlite(session):  # new tickets: nothing to replace in the index
-        insert_rows(session, search.TABLE, ("rowid", "doc"), search.documents(docs), batch.queued)
+        indexed = [(tid, d.indexed if d.indexed is not None else search.index_text(d.document()))
+                   for tid, d in zip(ids, drafts)]
+        insert_rows(session, search.TABLE, ("rowid", "doc"), indexed, batch.queued)
     else:
-        search.store(session, docs)
+        search.store(session, [(tid, d.document()) for tid, d in zip(ids, drafts)])
     return ids
-
-
-def _document(draft: Draft, subject: str) -> str:
-    """What `indexing.documents` would read back: subject, requester, messages."""
-    who = draft.requester
-    return "\n".join([subject, who.name if who else "", (who.email or "") if who else "",
-                      *(m[1] for m in draft.messages)])
 
 
 def _insert_tickets(session: Session, batch: Batch, rows: list[tuple]) -> list[int]:

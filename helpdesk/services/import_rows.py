@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from helpdesk.search import index_text
 from helpdesk.services.import_people import PeopleBook, Ref
 from helpdesk.services.tickets import CHANNELS, SUBJECT_MAX, TAG
 from helpdesk.sheets import Record, RowError
@@ -47,6 +48,13 @@ class Draft:
     tags: list[str] | None  # None: the tag cells were blank (keep the stored tags)
     messages: list[tuple[str, str, datetime | None, Ref | None, int | None, str | None]] = field(
         default_factory=list)  # (kind, body, at, contact, agent id, author name)
+    indexed: str | None = None  # the search index's text of a new ticket (SQLite), made ahead
+
+    def document(self) -> str:
+        """What `indexing.documents` would read back: subject, requester, messages."""
+        who = self.requester
+        return "\n".join([self.values.get("subject", ""), who.name if who else "",
+                          (who.email or "") if who else "", *(m[1] for m in self.messages)])
 
     @property
     def key(self) -> str:
@@ -56,9 +64,10 @@ class Draft:
 class DraftMaker:
     """Turns records into drafts for one run (it caches per-header and per-value work)."""
 
-    def __init__(self, book: PeopleBook, headers: dict[str, str]):
+    def __init__(self, book: PeopleBook, headers: dict[str, str], *, index: bool = False):
         self.book = book
         self.headers = headers  # field -> the header of its column, to name it in errors
+        self.index = index  # normalise search text while reading, outside the write transaction
         self.keys: dict[str, str] = {}
         self.tags: dict[str, str | None] = {}
 
@@ -105,6 +114,8 @@ class DraftMaker:
                       org or (requester.org if requester else None),
                       self._tags(row, v["tags"]) if "tags" in v else None)
         self._messages(draft, v)
+        if self.index:
+            draft.indexed = index_text(draft.document())
         return draft
 
     def _messages(self, draft: Draft, v: dict) -> None:

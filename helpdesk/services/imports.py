@@ -129,7 +129,8 @@ def run_import(desk: Desk, actor: Actor, job: ImportJob, *, dry_run: bool = Fals
                           dry_run=dry_run, strict=strict, mapping=job.mapping())
     with desk.read() as session:
         book = PeopleBook(session)
-    maker = DraftMaker(book, {c.target: c.header for c in reversed(job.plan.columns)})
+    maker = DraftMaker(book, {c.target: c.header for c in reversed(job.plan.columns)},
+                       index=desk.backend == "sqlite" and not dry_run)
     rejected: list[tuple[list, str]] = []
     run = _Run(desk, job, report, maker, rejected, progress)
     try:

@@ -26,7 +26,8 @@ from helpdesk.sheets.values import (
 SUBJECT_MAX = 120  # a subject taken from the description's first line is cut here
 _DATES = ("created_at", "updated_at", "solved_at")
 _TYPED = frozenset({"status", "priority", "requester_email", *_DATES})
-_CUSTOM_JOIN = "; "  # a custom field repeated under the same header (Jira's Sprint, Sprint)
+_CUSTOM_JOIN = "; "
+_SPECIAL_START = ("#", "'")  # what clean_text looks at after stripping  # a custom field repeated under the same header (Jira's Sprint, Sprint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,10 @@ def _record(number: int, cells: list, steps: list) -> Record:
     for index, header, part, converter in steps:
         value = cells[index]
         if type(value) is str:  # most cells: skip cell_text's type dispatch
-            text = clean_text(value) if value else ""
+            # clean_text's common case inline: printable, no Excel error code, no ' escape
+            text = value.strip() if value.isprintable() else clean_text(value)
+            if text[:1] in _SPECIAL_START:
+                text = clean_text(text)
         else:
             text = cell_text(value)
         if text:
