@@ -1,13 +1,17 @@
 """SQLModel tables of the helpdesk, nothing else.
 
 Times are stored as UTC and always come back timezone-aware (see `UTCDateTime`).
-"""
 
-from __future__ import annotations
+Every CLI process builds these classes, so their cost is start-up time: the
+annotations are objects, not strings (no `from __future__ import annotations`:
+pydantic would evaluate each one), and tables build no pydantic validator
+until one is used (`_Table`).
+"""
 
 from datetime import datetime, timezone
 from typing import Any, Optional
 
+from pydantic import ConfigDict
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -65,14 +69,21 @@ def json_col(default_factory) -> Any:
     return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
 
 
-class Team(SQLModel, table=True):
+class _Table(SQLModel):
+    """Base of every table: SQLModel tables are built without validation, so their
+    pydantic validator is only made if something validates or dumps one."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Team(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
     email: Optional[str] = None
     created_at: datetime = ts(nullable=False)
 
 
-class Agent(SQLModel, table=True):
+class Agent(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     email: str = Field(sa_column=Column(String(320), nullable=False, unique=True))
     name: str
@@ -84,7 +95,7 @@ class Agent(SQLModel, table=True):
     created_at: datetime = ts(nullable=False)
 
 
-class Organization(SQLModel, table=True):
+class Organization(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
     tier: Optional[str] = Field(default=None, index=True)
@@ -92,7 +103,7 @@ class Organization(SQLModel, table=True):
     created_at: datetime = ts(nullable=False)
 
 
-class Contact(SQLModel, table=True):
+class Contact(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     email: Optional[str] = Field(default=None, sa_column=Column(String(320), unique=True))
     name: str
@@ -102,7 +113,7 @@ class Contact(SQLModel, table=True):
     created_at: datetime = ts(nullable=False)
 
 
-class Ticket(SQLModel, table=True):
+class Ticket(_Table, table=True):
     __table_args__ = (
         Index("ix_ticket_status_updated", "status", "updated_at", "id"),
         Index("ix_ticket_status_priority_updated", "status", "priority", "updated_at", "id"),
@@ -140,20 +151,20 @@ class Ticket(SQLModel, table=True):
     sla_check_at: Optional[datetime] = ts()
 
 
-class TicketTag(SQLModel, table=True):
+class TicketTag(_Table, table=True):
     __tablename__ = "ticket_tag"
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     tag: str = Field(primary_key=True, index=True)
 
 
-class TicketLink(SQLModel, table=True):
+class TicketLink(_Table, table=True):
     __tablename__ = "ticket_link"
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     other_id: int = Field(foreign_key="ticket.id", primary_key=True, index=True)
     kind: str = "related"
 
 
-class Message(SQLModel, table=True):
+class Message(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     kind: str = "reply"
@@ -167,7 +178,7 @@ class Message(SQLModel, table=True):
     created_at: datetime = ts(nullable=False)
 
 
-class Attachment(SQLModel, table=True):
+class Attachment(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="message.id", index=True)
     filename: str
@@ -177,7 +188,7 @@ class Attachment(SQLModel, table=True):
     path: Optional[str] = None
 
 
-class Event(SQLModel, table=True):
+class Event(_Table, table=True):
     """Append-only audit trail: one row per changed field."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -192,7 +203,7 @@ class Event(SQLModel, table=True):
     reason: Optional[str] = None
 
 
-class Asset(SQLModel, table=True):
+class Asset(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     serial: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
     model: Optional[str] = None
@@ -202,13 +213,13 @@ class Asset(SQLModel, table=True):
     created_at: datetime = ts(nullable=False)
 
 
-class TicketAsset(SQLModel, table=True):
+class TicketAsset(_Table, table=True):
     __tablename__ = "ticket_asset"
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     asset_id: int = Field(foreign_key="asset.id", primary_key=True, index=True)
 
 
-class SavedView(SQLModel, table=True):
+class SavedView(_Table, table=True):
     __tablename__ = "saved_view"
     __table_args__ = (UniqueConstraint("name", "agent_id", name="uq_saved_view_name_agent"),)
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -218,7 +229,7 @@ class SavedView(SQLModel, table=True):
     created_at: datetime = ts(nullable=False)
 
 
-class Setting(SQLModel, table=True):
+class Setting(_Table, table=True):
     """Team-wide settings (`helpdesk config`), and stored configuration such as SLA policies."""
 
     key: str = Field(primary_key=True)
@@ -226,7 +237,7 @@ class Setting(SQLModel, table=True):
     updated_at: datetime = ts(nullable=False)
 
 
-class SlaClock(SQLModel, table=True):
+class SlaClock(_Table, table=True):
     """One SLA clock of one ticket (first_response, next_response, resolution)."""
 
     __tablename__ = "sla_clock"
@@ -245,7 +256,7 @@ class SlaClock(SQLModel, table=True):
     breach_fired_at: Optional[datetime] = ts()
 
 
-class Notification(SQLModel, table=True):
+class Notification(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     agent_id: int = Field(foreign_key="agent.id", index=True)
     ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id")
@@ -255,7 +266,7 @@ class Notification(SQLModel, table=True):
     read_at: Optional[datetime] = ts()
 
 
-class Outbox(SQLModel, table=True):
+class Outbox(_Table, table=True):
     """Mail waiting to go out; the worker sends it with retries."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -274,7 +285,7 @@ class Outbox(SQLModel, table=True):
     sent_at: Optional[datetime] = ts()
 
 
-class MailReceipt(SQLModel, table=True):
+class MailReceipt(_Table, table=True):
     """Every inbound mail we took, so a re-delivered message is not ingested twice."""
 
     __tablename__ = "mail_receipt"
