@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from helpdesk.models import UTCDateTime
 
-Queue = list[tuple[str, str]]  # (statement, JSON rows)
+Queue = list[tuple[str, tuple]]  # (statement, its parameters: the JSON rows last)
 
 
 def is_sqlite(session: Session) -> bool:
@@ -29,23 +29,27 @@ def is_sqlite(session: Session) -> bool:
 
 
 def insert_rows(session: Session, table: Table | str, names: tuple[str, ...], rows: list,
-                queue: Queue | None = None) -> None:
-    """INSERT rows given as tuples in `names` order. A str table is SQLite-only
-    (e.g. the full-text index, which has no SQLAlchemy Table)."""
+                queue: Queue | None = None, *, same: dict[str, object] | None = None) -> None:
+    """INSERT rows given as tuples in `names` order; `same` holds columns whose value
+    is one for every row (sent once: JSON parsing is much of SQLite's work here).
+    A str table is SQLite-only (e.g. the full-text index, which has no SQLAlchemy Table)."""
     if not rows:
         return
+    same = same or {}
     if not is_sqlite(session):
-        session.execute(insert(table), [dict(zip(names, row)) for row in rows])
+        session.execute(insert(table), [dict(zip(names, row)) | same for row in rows])
         return
     name = table if isinstance(table, str) else table.name
-    columns = ", ".join(names)
+    columns = ", ".join((*names, *same))
+    fixed = tuple(_stored(name, tuple(same), [tuple(same.values())], dump_json=True)[0]) if same else ()
     if queue is None:
-        values = _stored(name, names, rows, dump_json=True)
-        statement = f"INSERT INTO {name} ({columns}) VALUES ({', '.join('?' * len(names))})"
-        session.connection().exec_driver_sql(statement, values)
+        values = [(*row, *fixed) for row in _stored(name, names, rows, dump_json=True)]
+        marks = ", ".join("?" * (len(names) + len(same)))
+        session.connection().exec_driver_sql(f"INSERT INTO {name} ({columns}) VALUES ({marks})", values)
     else:
-        queue.append((f"INSERT INTO {name} ({columns}) SELECT {_picks(len(names))} FROM json_each(?)",
-                      _json(_stored(name, names, rows, dump_json=False))))
+        picks = ", ".join([_picks(len(names)), *("?" * len(same))])
+        queue.append((f"INSERT INTO {name} ({columns}) SELECT {picks} FROM json_each(?)",
+                      (*fixed, _json(_stored(name, names, rows, dump_json=False)))))
 
 
 def update_rows(session: Session, table: Table, key: str, names: tuple[str, ...], rows: list,
@@ -67,15 +71,15 @@ def update_rows(session: Session, table: Table, key: str, names: tuple[str, ...]
     sets = ", ".join(f"{n} = json_extract(j.value, '$[{i}]')" for i, n in enumerate(names, start=1))
     statement = (f"UPDATE {table.name} SET {sets} FROM json_each(?) AS j "
                  f"WHERE {table.name}.{key} = json_extract(j.value, '$[0]')")
-    queue.append((statement, _json(stored)))
+    queue.append((statement, (_json(stored),)))
 
 
 def run_queued(session: Session, queue: Queue) -> None:
     """Run the queued statements in order (emptying the queue)."""
     connection = session.connection()
     while queue:
-        statement, rows = queue.pop(0)
-        connection.exec_driver_sql(statement, (rows,))
+        statement, params = queue.pop(0)
+        connection.exec_driver_sql(statement, params)
 
 
 def time_text(moment: datetime) -> str:

@@ -171,13 +171,14 @@ def _own_number(draft: Draft) -> bool:
 # -- creating -------------------------------------------------------------------
 
 _TICKET = ("subject", "status", "priority", "type", "channel", "requester_id", "organization_id",
-           "assignee_id", "team_id", "parent_id", "merged_into_id", "external_id", "fingerprint",
-           "fields", "created_at", "updated_at", "first_response_at", "solved_at", "closed_at",
-           "version")
+           "assignee_id", "team_id", "external_id", "fingerprint", "fields", "created_at",
+           "updated_at", "solved_at", "closed_at")
+_NEW_TICKET = {"parent_id": None, "merged_into_id": None, "first_response_at": None, "version": 1}
 _MESSAGE = ("ticket_id", "kind", "author_agent_id", "author_contact_id", "author_name", "body",
-            "channel", "mail_message_id", "headers", "created_at")
+            "channel", "created_at")
+_NEW_MESSAGE = {"mail_message_id": None, "headers": {}}
 _TAG = ("ticket_id", "tag")
-_EVENT = ("ticket_id", "entity", "entity_id", "at", "actor", "field", "old", "new", "reason")
+_EVENT = ("ticket_id", "entity_id", "new")  # the rest is the same for the whole batch
 _CHANNEL, _CREATED = (_TICKET.index(name) for name in ("channel", "created_at"))
 
 
@@ -187,17 +188,20 @@ def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
     rows = [_ticket_row(d, batch.now) for d in drafts]
     ids = _insert_tickets(session, batch, rows)
     messages, tags, events = [], [], []
-    actor, label, now = batch.actor.label, batch.label, batch.now
+    label = batch.label
     for tid, draft, row in zip(ids, drafts, rows):
         channel, created = row[_CHANNEL], row[_CREATED]
         for kind, body, at, contact, agent_id, name in draft.messages:
             messages.append((tid, kind, agent_id, contact.id if contact else None, name, body,
-                             channel, None, {}, at or created))
+                             channel, at or created))
         if draft.tags:
             tags += [(tid, tag) for tag in draft.tags]
-        events.append((tid, "ticket", tid, now, actor, "imported", None, f"{label} row {draft.row}", None))
-    for table, names, values in ((M, _MESSAGE, messages), (G, _TAG, tags), (E, _EVENT, events)):
-        insert_rows(session, table, names, values, batch.queued)
+        events.append((tid, tid, f"{label} row {draft.row}"))
+    insert_rows(session, M, _MESSAGE, messages, batch.queued, same=_NEW_MESSAGE)
+    insert_rows(session, G, _TAG, tags, batch.queued)
+    insert_rows(session, E, _EVENT, events, batch.queued, same={
+        "entity": "ticket", "at": batch.now, "actor": batch.actor.label, "field": "imported",
+        "old": None, "reason": None})
     if is_sqlite(session):  # new tickets: nothing to replace in the index
         indexed = [(tid, d.indexed if d.indexed is not None else search.index_text(d.document()))
                    for tid, d in zip(ids, drafts)]
@@ -213,10 +217,11 @@ def _insert_tickets(session: Session, batch: Batch, rows: list[tuple]) -> list[i
     statement do the work; SQLAlchemy's ordered RETURNING goes row by row there."""
     if not is_sqlite(session):
         return list(session.execute(insert(T).returning(T.c.id, sort_by_parameter_order=True),
-                                    [dict(zip(_TICKET, row)) for row in rows]).scalars())
+                                    [dict(zip(_TICKET, row)) | _NEW_TICKET for row in rows]).scalars())
     first = (session.execute(select(func.max(T.c.id))).scalar() or 0) + 1
     ids = list(range(first, first + len(rows)))
-    insert_rows(session, T, ("id", *_TICKET), [(tid, *row) for tid, row in zip(ids, rows)], batch.queued)
+    insert_rows(session, T, ("id", *_TICKET), [(tid, *row) for tid, row in zip(ids, rows)],
+                batch.queued, same=_NEW_TICKET)
     return ids
 
 
@@ -233,11 +238,9 @@ def _ticket_row(draft: Draft, now: datetime) -> tuple:
     return (v["subject"], status, v.get("priority", "normal"), v.get("type"), v.get("channel", "import"),
             draft.requester.id if draft.requester else None,
             draft.organization.id if draft.organization else None,
-            v.get("assignee_id"), v.get("team_id"), None, None, draft.external_id, draft.fingerprint,
-            v.get("fields", {}), created, updated, None, solved, closed, 1)
+            v.get("assignee_id"), v.get("team_id"), draft.external_id, draft.fingerprint,
+            v.get("fields", {}), created, updated, solved, closed)
 
-
-# -- updating -------------------------------------------------------------------
 
 def _update(session: Session, batch: Batch, changed: list, outcome: Outcome) -> None:
     ids = [old.id for _, old in changed]

@@ -98,7 +98,8 @@ def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
 
 _BULK_CHUNK = 5000  # ids per statement of track_created (SQLite takes up to 32766 parameters)
 _SUMMARY = ("sla_policy", "sla_state", "sla_due_at", "sla_check_at")
-_CLOCK_COLUMNS = tuple(SlaClock.__table__.columns.keys())
+_NEW_CLOCK = {"warned_at": None, "breach_fired_at": None}  # nothing fired yet
+_CLOCK_COLUMNS = tuple(name for name in SlaClock.__table__.columns.keys() if name not in _NEW_CLOCK)
 
 
 def track_created(session: Session, ticket_ids: list[int], *, now: datetime) -> int:
@@ -128,7 +129,7 @@ def track_created(session: Session, ticket_ids: list[int], *, now: datetime) -> 
         summaries.append((ticket.id, policy.name, *summary(ticket, rows, config, now)))
     queue: Queue | None = [] if is_sqlite(session) else None
     insert_rows(session, SlaClock.__table__, _CLOCK_COLUMNS,
-                [tuple(row[name] for name in _CLOCK_COLUMNS) for row in staged], queue)
+                [tuple(row[name] for name in _CLOCK_COLUMNS) for row in staged], queue, same=_NEW_CLOCK)
     update_rows(session, Ticket.__table__, "id", _SUMMARY, summaries, queue)
     if queue:
         run_queued(session, queue)
