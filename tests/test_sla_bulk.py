@@ -90,3 +90,32 @@ def test_json_lines_tickets_get_the_clocks_the_per_ticket_path_gives(desk, crew)
         now = stored(s)
     assert now == recomputed(desk)
     assert sorted((summary[0] or "-") for summary, _ in now.values()) == ["-", "Office", "Urgent"]
+
+
+def test_the_sweep_leaves_imported_history_alone_and_acts_on_what_falls_due_later(desk, crew, tmp_path):
+    """Breaches already past when the sheet is imported are shown, not acted on (no
+    tags, no notifications for what went wrong before the desk); later ones fire."""
+    from helpdesk.models import Notification, TicketTag
+    from helpdesk.services.escalations import sweep
+    from helpdesk.services.listing import find_tickets
+
+    with_policies(desk, crew)
+    sheet = tmp_path / "ledger.csv"
+    with sheet.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["ID", "Subject", "Priority", "Customer Email", "Assignee", "Created at"])
+        writer.writerow(["OLD", "Down since morning", "urgent", "joe@example.com", "bob@example.com", "2026-01-05 08:00"])
+        writer.writerow(["NEW", "Down just now", "urgent", "joe@example.com", "bob@example.com", "2026-01-05 11:45"])
+    with time_machine.travel(NOW, tick=False):
+        run_import(desk, crew.admin, open_import(sheet))
+    later = utc(2026, 1, 5, 13)  # NEW's first response (1h) fell due at 12:45
+    desk.write(lambda s: sweep(s, now=later))
+
+    with desk.read() as s:
+        ids = {t.external_id: t.id for t in s.execute(select(Ticket)).scalars()}
+        tags = {(t.ticket_id, t.tag) for t in s.execute(select(TicketTag)).scalars()}
+        notes = s.execute(select(Notification.ticket_id)).scalars().all()
+        breached = {t.id for t in find_tickets(s, crew.admin, "sla:breached", now=later).tickets}
+    assert (ids["NEW"], "late") in tags and (ids["OLD"], "late") not in tags
+    assert ids["OLD"] not in notes
+    assert breached == {ids["OLD"], ids["NEW"]}

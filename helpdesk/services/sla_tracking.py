@@ -85,9 +85,9 @@ def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
     Solved and closed history from a spreadsheet gets no clocks: a promise can no
     longer be kept or broken there, and computing one per row would cost the import."""
     now, actor = utcnow(), event.actor or SYSTEM
-    created = list(event.data.get("ids", ()))
+    created, imported = list(event.data.get("ids", ())), event.name == "tickets.imported"
     for start in range(0, len(created), _BULK_CHUNK):
-        track_created(session, created[start:start + _BULK_CHUNK], now=now)
+        track_created(session, created[start:start + _BULK_CHUNK], now=now, settle=imported)
     updated = list(event.data.get("updated", ()))
     for start in range(0, len(updated), _CHUNK):
         part = updated[start:start + _CHUNK]
@@ -99,11 +99,16 @@ def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
 _BULK_CHUNK = 5000  # ids per statement of track_created (SQLite takes up to 32766 parameters)
 _SUMMARY = ("sla_policy", "sla_state", "sla_due_at", "sla_check_at")
 _NEW_CLOCK = {"warned_at": None, "breach_fired_at": None}  # nothing fired yet
-_CLOCK_COLUMNS = tuple(name for name in SlaClock.__table__.columns.keys() if name not in _NEW_CLOCK)
+_ALL_CLOCK_COLUMNS = tuple(SlaClock.__table__.columns.keys())
+_CLOCK_COLUMNS = tuple(name for name in _ALL_CLOCK_COLUMNS if name not in _NEW_CLOCK)
 
 
-def track_created(session: Session, ticket_ids: list[int], *, now: datetime) -> int:
+def track_created(session: Session, ticket_ids: list[int], *, now: datetime, settle: bool = False) -> int:
     """Clocks for tickets just created in bulk and not solved or closed; returns how many got some.
+
+    settle: warnings and breaches already past (a spreadsheet's old open tickets) are
+    marked fired, so the sweep does not act on history: no flood of notifications,
+    tags and reassignments for what went wrong before the desk took over.
 
     What `track(..., fresh=True)` does without ORM objects: new tickets have no clock
     rows and no policy yet, so their clocks go in with one INSERT and their summary
@@ -125,11 +130,12 @@ def track_created(session: Session, ticket_ids: list[int], *, now: datetime) -> 
             continue
         clocks = compute_clocks(timelines[ticket.id], policy, config.calendar_for(policy),
                                 max(now, ticket.created_at))
-        rows = _stage_fresh(session, ticket.id, clocks, {}, staged)
+        rows = _stage_fresh(session, ticket.id, clocks, {}, staged, settled_at=now if settle else None)
         summaries.append((ticket.id, policy.name, *summary(ticket, rows, config, now)))
     queue: Queue | None = [] if is_sqlite(session) else None
-    insert_rows(session, SlaClock.__table__, _CLOCK_COLUMNS,
-                [tuple(row[name] for name in _CLOCK_COLUMNS) for row in staged], queue, same=_NEW_CLOCK)
+    columns, same = (_ALL_CLOCK_COLUMNS, None) if settle else (_CLOCK_COLUMNS, _NEW_CLOCK)
+    insert_rows(session, SlaClock.__table__, columns, [tuple(row[name] for name in columns) for row in staged],
+                queue, same=same)
     update_rows(session, Ticket.__table__, "id", _SUMMARY, summaries, queue)
     if queue:
         run_queued(session, queue)
@@ -268,8 +274,12 @@ def _store(session: Session, ticket_id: int, clocks: SlaClocks | None,
 
 
 def _stage_fresh(session: Session, ticket_id: int, clocks: SlaClocks | None,
-                 _existing: dict, staged: list[dict]) -> dict[str, SimpleNamespace]:
-    """Rows of a new ticket's clocks as plain values, staged for one bulk insert."""
+                 _existing: dict, staged: list[dict], *,
+                 settled_at: datetime | None = None) -> dict[str, SimpleNamespace]:
+    """Rows of a new ticket's clocks as plain values, staged for one bulk insert.
+
+    settled_at: warnings and breaches already past count as fired then, as the sweep
+    marks them (imported history: its breaches are shown, never acted on)."""
     stored: dict[str, SimpleNamespace] = {}
     for kind in ("first_response", "next_response", "resolution"):
         clock = getattr(clocks, kind) if clocks else None
@@ -277,6 +287,11 @@ def _stage_fresh(session: Session, ticket_id: int, clocks: SlaClocks | None,
             continue
         row = SimpleNamespace(ticket_id=ticket_id, kind=kind, warned_at=None, breach_fired_at=None)
         _copy(row, clocks.policy, clock)
+        if settled_at is not None and row.met_at is None:
+            if row.state == "breached":
+                row.warned_at = row.breach_fired_at = settled_at
+            elif row.warn_at is not None and row.warn_at <= settled_at:
+                row.warned_at = settled_at
         staged.append(vars(row).copy())
         stored[kind] = row
     return stored
