@@ -55,12 +55,16 @@ def test_imported_tickets_get_the_clocks_the_per_ticket_path_gives(desk, crew, t
     with sheet.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(["ID", "Subject", "Description", "Status", "Priority", "Customer Email",
-                         "Organization", "Created at", "Tags"])
-        writer.writerow(["A-1", "Down", "All down", "open", "urgent", "joe@example.com", "", "2026-01-05 08:00", ""])
-        writer.writerow(["A-2", "VIP asks", "Hello", "new", "normal", "vera@acme.example", "Acme", "2026-01-05 11:00", ""])
-        writer.writerow(["A-3", "Berlin", "Guten Tag", "pending", "low", "max@example.de", "", "2026-01-02 09:00", "berlin"])
-        writer.writerow(["A-4", "Old one", "Done", "solved", "high", "joe@example.com", "", "2025-12-01 09:00", ""])
-        writer.writerow(["A-5", "Older", "Closed", "closed", "urgent", "joe@example.com", "", "2025-11-01 09:00", ""])
+                         "Organization", "Created at", "Tags", "Comment"])
+        writer.writerow(["A-1", "Down", "All down", "open", "urgent", "joe@example.com", "", "2026-01-05 08:00", "",
+                         "2026-01-05 08:20;Bob Agent;rebooting the switch"])  # a note: no reply
+        writer.writerow(["A-2", "VIP asks", "Hello", "new", "normal", "vera@acme.example", "Acme", "2026-01-05 11:00",
+                         "", ""])
+        writer.writerow(["A-3", "Berlin", "Guten Tag", "pending", "low", "max@example.de", "", "2026-01-02 09:00",
+                         "berlin", "waiting for the customer"])
+        writer.writerow(["A-4", "Old one", "Done", "solved", "high", "joe@example.com", "", "2025-12-01 09:00", "", ""])
+        writer.writerow(["A-5", "Older", "Closed", "closed", "urgent", "joe@example.com", "", "2025-11-01 09:00", "",
+                         ""])
     with time_machine.travel(NOW, tick=False):
         report = run_import(desk, crew.admin, open_import(sheet))
     assert report.created == 5 and not report.errors

@@ -121,15 +121,16 @@ def track_created(session: Session, ticket_ids: list[int], *, now: datetime, set
     tickets = session.execute(select(Ticket.id, Ticket.created_at, Ticket.status).where(
         Ticket.id.in_(ticket_ids), Ticket.status.in_(ACTIVE))).all()
     policies = policies_for(session, config, [t.id for t in tickets], now=now)
-    timelines = timelines_of(session, tickets)
     staged: list[dict] = []
     summaries = []
     for ticket in tickets:
         policy = policies[ticket.id]
         if policy is None:
             continue
-        clocks = compute_clocks(timelines[ticket.id], policy, config.calendar_for(policy),
-                                max(now, ticket.created_at))
+        # Created in bulk: no status changes and no agent replies yet, so the timeline
+        # is the start alone (the requester's first message changes nothing).
+        timeline = Timeline(created_at=ticket.created_at, status=ticket.status)
+        clocks = compute_clocks(timeline, policy, config.calendar_for(policy), max(now, ticket.created_at))
         rows = _stage_fresh(session, ticket.id, clocks, {}, staged, settled_at=now if settle else None)
         summaries.append((ticket.id, policy.name, *summary(ticket, rows, config, now)))
     queue: Queue | None = [] if is_sqlite(session) else None
