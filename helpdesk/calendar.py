@@ -16,14 +16,17 @@ workday uses `workday_hours` (else Monday's hours); a public holiday of
 knows for that country works like an explicit workday; otherwise the
 weekday's hours.
 
-Arithmetic walks working intervals day by day (cached per date), never second
-by second, and gives up after SEARCH_LIMIT_DAYS with an `Invalid` error.
+Arithmetic reads a per-calendar table of working intervals (epoch seconds with
+running sums of business time, grown as searches reach further),
+so either operation is a couple of bisects; it never steps second by second. A
+search gives up after SEARCH_LIMIT_DAYS with an `Invalid` error.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -41,12 +44,13 @@ CALENDAR_KEYS = ("timezone", "hours", "holidays", "holiday_country", "holiday_su
 Range = tuple[int, int]  # seconds since local midnight, end exclusive; 86400 is 24:00
 Interval = tuple[datetime, datetime]  # UTC, end exclusive
 
-ONE_SECOND = timedelta(seconds=1)
-ONE_DAY = timedelta(days=1)
 _EPOCH_DAY = date(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH_DAY.toordinal()
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SAMPLE_STEP = 3 * 3600  # offsets are sampled this often; real zones never change twice within it
 _WINDOW = 15 * 3600  # UTC offsets lie within -12h..+14h, so one local day fits in +-15h
 _MAX_CACHED_DAYS = 20_000
+_MAX_TABLE_DAYS = 50_000  # ~137 years: a spreadsheet's 1899-12-30 "zero date" to now still fits
 _RANGE_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -145,67 +149,174 @@ def add_business_time(calendar: Calendar, start: datetime, seconds: int) -> date
     """
     if seconds < 0:
         raise ValueError(f"business time to add must be >= 0, got {seconds}")
-    start = _utc(start, "start")
-    left = timedelta(seconds=seconds)
-    first = start.astimezone(calendar.zone).date() - timedelta(days=1)
-    for offset in range(SEARCH_LIMIT_DAYS):
-        for a, b in working_intervals(calendar, first + timedelta(days=offset)):
-            if b <= start:
-                continue
-            a = max(a, start)
-            if left <= b - a:
-                return a + left
-            left -= b - a
-    raise Invalid(
-        f"no room for {seconds}s of business time within {SEARCH_LIMIT_DAYS} days "
-        f"after {start.isoformat()} (check its hours, holidays and workdays)",
-        field=f"calendars.{calendar.name}",
-    )
+    s, micro = _epoch(start, "start")
+    day = (s - _WINDOW) // 86400  # no later than start's local date
+    table = calendar._memo.get("table")
+    if table is None or not table.first <= day < table.last:
+        table = _cover(calendar, day, day + 1)
+    search_end = None
+    while True:
+        due = _due_in(table, s, micro, seconds)
+        if table.last <= day + SEARCH_LIMIT_DAYS - 1:  # every tabled day is within the search
+            if due is not None:
+                return _instant(due[0], due[1])
+        else:
+            search_end = search_end or _search_end(calendar, start)
+            last_day, closing = search_end
+            if due is not None and (due[0] < closing or due[:2] == (closing, 0) and due[2] < closing):
+                return _instant(due[0], due[1])  # (a period that ends at the closing is in)
+            if due is not None or table.last > last_day:
+                raise Invalid(
+                    f"no room for {seconds}s of business time within {SEARCH_LIMIT_DAYS} days "
+                    f"after {_utc(start, 'start').isoformat()} (check its hours, holidays and workdays)",
+                    field=f"calendars.{calendar.name}",
+                )
+        table = _cover(calendar, day, table.last + 1)  # further, as the day walk would go
+
+
+def _due_in(table: _Table, s: int, micro: int, seconds: int) -> tuple[int, int, int] | None:
+    """When `seconds` of the table's business time after instant s (+ micro) run out:
+    (epoch seconds, microseconds, the opening of that working interval), or None
+    when the table ends first."""
+    starts, cum = table.starts, table.cum
+    i = bisect_right(table.ends, s)
+    if i < len(starts) and starts[i] <= s:  # inside a working interval
+        target = cum[i] + s - starts[i] + seconds
+    else:  # count from the next opening, so the start's microseconds drop out
+        micro, target = 0, cum[i] + seconds
+    # the first interval whose end reaches the target (+ micro), one that ends exactly
+    # there included: due at the end of a period, not at the next opening
+    k = bisect_right(cum, target, i + 1) if micro else bisect_left(cum, target, i + 1)
+    if k == len(cum):
+        return None
+    return starts[k - 1] + target - cum[k - 1], micro, starts[k - 1]
+
+
+def _search_end(calendar: Calendar, start: datetime) -> tuple[int, int]:
+    """The last local date (day number) a search from `start` may use, as the day walk
+    did (start's local date -1 .. +SEARCH_LIMIT_DAYS-2), and the instant it closes."""
+    last_day = _day_number(_utc(start, "start").astimezone(calendar.zone).date()) + SEARCH_LIMIT_DAYS - 2
+    return last_day, _local_midnight(calendar.zone, last_day + 1)
 
 
 def business_seconds_between(calendar: Calendar, a: datetime, b: datetime) -> int:
-    """Business seconds from `a` to `b`; negative (the reverse, negated) when b < a."""
-    a, b = _utc(a, "a"), _utc(b, "b")
-    if b < a:
-        return -business_seconds_between(calendar, b, a)
-    zone = calendar.zone
-    first, last = a.astimezone(zone).date(), b.astimezone(zone).date()
-    if (last - first).days < 4:
-        return _clipped_seconds(calendar, first - ONE_DAY, last + ONE_DAY, a, b)
-    # A day's intervals lie within its own local day: the days strictly between the
-    # two ends count whole, from running totals (a ticket open for years is O(1)).
-    before = _running_total(calendar, first + ONE_DAY)  # the earlier day first: it may move the table
-    whole = _running_total(calendar, last) - before
-    return (whole + _clipped_seconds(calendar, first - ONE_DAY, first, a, b)
-            + _clipped_seconds(calendar, last, last + ONE_DAY, a, b))
+    """Business seconds from `a` to `b` (whole seconds, rounded down); negative
+    (the reverse, negated) when b < a."""
+    sa, ua = _epoch(a, "a")
+    sb, ub = _epoch(b, "b")
+    if (sb, ub) < (sa, ua):
+        return -(_business_micros(calendar, sb, ub, sa, ua) // 1_000_000)
+    return _business_micros(calendar, sa, ua, sb, ub) // 1_000_000
 
 
-def _clipped_seconds(calendar: Calendar, day: date, last: date, a: datetime, b: datetime) -> int:
-    """Business seconds within [a, b) of the working intervals of the days day..last."""
-    total = timedelta()
-    while day <= last:
-        for start, end in working_intervals(calendar, day):
-            lo, hi = max(start, a), min(end, b)
-            if lo < hi:
-                total += hi - lo
-        day += ONE_DAY
-    return total // ONE_SECOND
+def _business_micros(calendar: Calendar, sa: int, ua: int, sb: int, ub: int) -> int:
+    """Business microseconds from the instant sa (+ ua microseconds) to the later sb (+ ub)."""
+    first, last = (sa - _WINDOW) // 86400, (sb + _WINDOW) // 86400 + 1  # around both local dates
+    if last - first > _MAX_TABLE_DAYS:  # a span of centuries: in pieces, to bound the table
+        middle = sa + _MAX_TABLE_DAYS // 2 * 86400
+        return (_business_micros(calendar, sa, ua, middle, 0)
+                + _business_micros(calendar, middle, 0, sb, ub))
+    table = calendar._memo.get("table")
+    if table is None or first < table.first or last > table.last:
+        table = _cover(calendar, first, last)
+    return _position(table, sb, ub) - _position(table, sa, ua)
 
 
-def _running_total(calendar: Calendar, day: date) -> int:
-    """Business seconds of the whole days from the table's first day up to, not
-    including, `day`; the table grows (or starts earlier) as days are asked for."""
-    table = calendar._memo.get("totals")
-    if table is None or day < table[0]:
-        anchor = day - timedelta(days=366)
-        table = calendar._memo["totals"] = (anchor, [0])
-    anchor, totals = table
-    index = (day - anchor).days
-    while len(totals) <= index:
-        start = anchor + timedelta(days=len(totals) - 1)
-        seconds = sum((end - begin) // ONE_SECOND for begin, end in working_intervals(calendar, start))
-        totals.append(totals[-1] + seconds)
-    return totals[index]
+def _position(table: _Table, s: int, micro: int) -> int:
+    """Business microseconds from the table's start to the instant s (+ micro)."""
+    i = bisect_right(table.ends, s)
+    if i < len(table.starts) and table.starts[i] <= s:
+        return (table.cum[i] + s - table.starts[i]) * 1_000_000 + micro
+    return table.cum[i] * 1_000_000
+
+
+class _Table:
+    """The working intervals of the local dates first..last-1 (as day numbers), in
+    epoch seconds, sorted, touching ones merged; cum[k] is the business seconds
+    before interval k and cum[-1] the total. A local date's intervals lie within
+    that date, so for an instant whose local date is tabled the business time
+    since the table's start is a bisect away, exact to the second across DST.
+
+    Never changed once in the memo: growing builds a new table and swaps it in,
+    so threads sharing a calendar (TUI workers, the scheduler) need no lock."""
+
+    __slots__ = ("cum", "ends", "first", "last", "starts")
+
+    def __init__(self, first: int, last: int, starts: list[int], ends: list[int],
+                 cum: list[int]) -> None:
+        self.first, self.last, self.starts, self.ends, self.cum = first, last, starts, ends, cum
+
+
+def _cover(calendar: Calendar, first: int, last: int) -> _Table:
+    """The calendar's table, grown to hold the days first..last-1 (by an eighth more
+    at least, so the copying stays cheap); beyond _MAX_TABLE_DAYS in all it starts
+    afresh, so memory stays bounded whatever dates a sheet holds."""
+    table = calendar._memo.get("table")
+    if table is None or max(last, table.last) - min(first, table.first) > _MAX_TABLE_DAYS:
+        table = _Table(first, first, [], [], [0])
+    elif table.first <= first and last <= table.last:
+        return table
+    slack = (table.last - table.first) // 8
+    lo, hi = min(first, table.first), max(last, table.last)
+    if first < table.first:
+        lo = max(min(first, table.first - slack), min(first, hi - _MAX_TABLE_DAYS))
+    if last > table.last:
+        hi = min(max(last, table.last + slack), max(last, lo + _MAX_TABLE_DAYS))
+    starts: list[int] = []
+    ends: list[int] = []
+    cum = [0]
+    for day in range(lo, table.first):
+        _add_spans(starts, ends, cum, _compute_spans(calendar, _date(day)))
+    if starts:
+        _add_spans(starts, ends, cum, zip(table.starts, table.ends))  # cum restarts: only differences count
+    else:
+        starts, ends, cum = table.starts[:], table.ends[:], table.cum[:]
+    for day in range(table.last, hi):
+        _add_spans(starts, ends, cum, _compute_spans(calendar, _date(day)))
+    table = calendar._memo["table"] = _Table(lo, hi, starts, ends, cum)
+    return table
+
+
+def _add_spans(starts: list[int], ends: list[int], cum: list[int], spans: Any) -> None:
+    for a, b in spans:
+        if ends and ends[-1] == a:  # e.g. 24x7 across midnight: one stretch
+            ends[-1] = b
+            cum[-1] += b - a
+        else:
+            starts.append(a)
+            ends.append(b)
+            cum.append(cum[-1] + b - a)
+
+
+def _local_midnight(zone: ZoneInfo, day: int) -> int:
+    """The first instant (epoch seconds) whose local date is `day` (a day number)."""
+    midnight = day * 86400
+    for lo, hi, offset in _offset_pieces(zone, midnight - _WINDOW, midnight + _WINDOW):
+        at = max(lo, midnight - offset)
+        if at < hi:
+            return at
+    raise AssertionError("a local date always begins within 15h of UTC midnight")
+
+
+def _epoch(value: datetime, name: str) -> tuple[int, int]:
+    """An aware instant as (epoch seconds, microseconds), exactly."""
+    if value.tzinfo is not timezone.utc and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+    since = value - _EPOCH
+    return since.days * 86400 + since.seconds, since.microseconds
+
+
+def _instant(epoch: int, micro: int = 0) -> datetime:
+    at = datetime.fromtimestamp(epoch, timezone.utc)
+    return at.replace(microsecond=micro) if micro else at
+
+
+def _date(day: int) -> date:
+    return date.fromordinal(day + _EPOCH_ORDINAL)
+
+
+def _day_number(day: date) -> int:
+    return day.toordinal() - _EPOCH_ORDINAL
 
 
 def _utc(value: datetime, name: str) -> datetime:
@@ -215,9 +326,14 @@ def _utc(value: datetime, name: str) -> datetime:
 
 
 def _compute_intervals(calendar: Calendar, day: date) -> tuple[Interval, ...]:
+    return tuple((_instant(a), _instant(b)) for a, b in _compute_spans(calendar, day))
+
+
+def _compute_spans(calendar: Calendar, day: date) -> list[tuple[int, int]]:
+    """A date's working intervals in epoch seconds, sorted, touching ones merged."""
     ranges = calendar.ranges_on(day)
     if not ranges:
-        return ()
+        return []
     midnight = (day - _EPOCH_DAY).days * 86400  # local midnight, as if the wall clock were UTC
     pieces = _offset_pieces(calendar.zone, midnight - _WINDOW, midnight + 86400 + _WINDOW)
     found = sorted(
@@ -225,15 +341,15 @@ def _compute_intervals(calendar: Calendar, day: date) -> tuple[Interval, ...]:
         for start, end in ranges
         for lo, hi, offset in pieces
     )
-    spans: list[list[int]] = []
+    spans: list[tuple[int, int]] = []
     for a, b in found:
         if a >= b:
             continue
         if spans and spans[-1][1] == a:
-            spans[-1][1] = b  # one working stretch, split by an offset change or adjacent ranges
+            spans[-1] = (spans[-1][0], b)  # one working stretch, split by an offset change or adjacent ranges
         else:
-            spans.append([a, b])
-    return tuple((_instant(a), _instant(b)) for a, b in spans)
+            spans.append((a, b))
+    return spans
 
 
 def _offset_pieces(zone: ZoneInfo, lo: int, hi: int) -> list[tuple[int, int, int]]:
@@ -266,10 +382,6 @@ def _first_change(zone: ZoneInfo, lo: int, hi: int, offset: int) -> int:
 
 def _offset(zone: ZoneInfo, epoch: int) -> int:
     return int(datetime.fromtimestamp(epoch, zone).utcoffset().total_seconds())
-
-
-def _instant(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc)
 
 
 # --- parsing ---------------------------------------------------------------

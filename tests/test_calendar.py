@@ -88,8 +88,8 @@ def test_always_calendar_counts_real_time_across_dst():
 
 def test_the_search_is_day_by_day_not_minute_by_minute(monkeypatch):
     computed = []
-    real = cal_mod._compute_intervals
-    monkeypatch.setattr(cal_mod, "_compute_intervals", lambda c, d: computed.append(d) or real(c, d))
+    real = cal_mod._compute_spans
+    monkeypatch.setattr(cal_mod, "_compute_spans", lambda c, d: computed.append(d) or real(c, d))
     cal = make(name="fresh")
     assert add_business_time(cal, at(2026, 1, 5, 9), 40 * H) == at(2026, 1, 9, 17)
     assert len(computed) <= 7
@@ -320,12 +320,167 @@ def test_between_is_additive_and_antisymmetric(cal, a, b, c):
     assert abs(ab) <= abs((b - a).total_seconds())
 
 
-@settings(max_examples=300, deadline=None)
-@given(calendars, instants, instants)
-def test_between_from_running_totals_equals_walking_every_day(cal, a, b):
-    """Long spans count their whole days from a table of running totals; walking
-    day by day, as short spans do, must give the same seconds (DST, holidays, make-up days)."""
-    a, b = sorted((a, b))
-    first, last = a.astimezone(cal.zone).date(), b.astimezone(cal.zone).date()
-    walked = cal_mod._clipped_seconds(cal, first - timedelta(days=1), last + timedelta(days=1), a, b)
-    assert business_seconds_between(cal, a, b) == walked
+# --- the interval table against the plain day walk ------------------------------------------
+# add_business_time and business_seconds_between answer from a per-calendar table of
+# working intervals with running sums; these walk the working intervals day by day
+# instead (the straightforward way, as the module first did) to check them against.
+
+
+def walk_add(cal, start, seconds):
+    """The reference add_business_time: every working interval from the day before the start."""
+    start = start.astimezone(UTC)
+    left = timedelta(seconds=seconds)
+    first = start.astimezone(cal.zone).date() - timedelta(days=1)
+    for offset in range(cal_mod.SEARCH_LIMIT_DAYS):
+        for a, b in working_intervals(cal, first + timedelta(days=offset)):
+            if b <= start:
+                continue
+            a = max(a, start)
+            if left <= b - a:
+                return a + left
+            left -= b - a
+    return None  # no room: add_business_time raises Invalid
+
+
+def walk_between(cal, a, b):
+    """The reference business_seconds_between: clip every interval of every day, round down."""
+    if b < a:
+        return -walk_between(cal, b, a)
+    day, last = a.astimezone(cal.zone).date() - timedelta(days=1), b.astimezone(cal.zone).date()
+    total = timedelta()
+    while day <= last + timedelta(days=1):
+        for start, end in working_intervals(cal, day):
+            lo, hi = max(start, a), min(end, b)
+            if lo < hi:
+                total += hi - lo
+        day += timedelta(days=1)
+    return total // timedelta(seconds=1)
+
+
+def check_against_walk(cal, start, seconds, other):
+    expected = walk_add(cal, start, seconds)
+    if expected is None:
+        with pytest.raises(Invalid, match="no room"):
+            add_business_time(cal, start, seconds)
+    else:
+        due = add_business_time(cal, start, seconds)
+        assert due == expected and due.tzinfo is UTC
+    assert business_seconds_between(cal, start, other) == walk_between(cal, start, other)
+
+
+def near_a_boundary(cal, day, index, nudge):
+    """An instant at (or a second or a microsecond off) a working interval's start or end
+    on `day` or the next working day: openings, closings and starts outside working time."""
+    while not working_intervals(cal, day):
+        day += timedelta(days=1)
+    spans = working_intervals(cal, day)
+    edge = [edge for span in spans for edge in span][index % (2 * len(spans))]
+    return edge + nudge
+
+
+NUDGES = [timedelta(0), timedelta(seconds=1), -timedelta(seconds=1),
+          timedelta(microseconds=1), -timedelta(microseconds=1), timedelta(microseconds=500_000)]
+days = st.dates(min_value=date(2024, 12, 1), max_value=date(2027, 6, 30))
+micro_instants = st.datetimes(min_value=datetime(2024, 12, 1), max_value=datetime(2027, 6, 30),
+                              timezones=st.just(UTC))  # across DST changes and year ends, with microseconds
+
+
+@st.composite
+def edgy_instants(draw, cal):
+    if draw(st.booleans()):
+        return draw(micro_instants)
+    return near_a_boundary(cal, draw(days), draw(st.integers(0, 5)), draw(st.sampled_from(NUDGES)))
+
+
+@st.composite
+def cases(draw):
+    cal = draw(calendars)
+    seconds = draw(st.one_of(st.integers(0, 300 * H), st.sampled_from([0, 1, H, 8 * H, 9 * H, 40 * H])))
+    return cal, draw(edgy_instants(cal)), seconds, draw(edgy_instants(cal))
+
+
+@settings(max_examples=600, deadline=None)
+@given(cases())
+def test_table_equals_walking_every_day(case):
+    cal, start, seconds, other = case
+    check_against_walk(cal, start, seconds, other)
+    assert business_seconds_between(cal, other, start) == -walk_between(cal, start, other)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases(), st.integers(min_value=0, max_value=3))
+def test_a_small_table_that_restarts_and_splits_long_spans_gives_the_same(case, which):
+    """With a cap of a few weeks the table starts afresh and long spans go in pieces."""
+    cal, start, seconds, other = case
+    fresh = make(**{"name": "small", **cal.to_table()})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cal_mod, "_MAX_TABLE_DAYS", (40, 90, 400, 1200)[which])
+        check_against_walk(fresh, start, seconds, other)
+        check_against_walk(fresh, other, seconds, start)
+
+
+def test_microseconds_count_exactly_over_long_spans():
+    always = make(hours="24x7")
+    a = datetime(2026, 1, 5, 10, 0, 0, 500_000, tzinfo=UTC)
+    for days_later in (2, 7, 400):  # short spans were walked, long ones summed day totals
+        b = a + timedelta(days=days_later, microseconds=100_000)
+        assert business_seconds_between(always, a, b) == days_later * 86400
+        assert business_seconds_between(always, b, a) == -days_later * 86400
+    assert add_business_time(always, a, 7 * 86400) == a + timedelta(days=7)
+    assert add_business_time(OFFICE, at(2026, 1, 9, 16, 59, 59).replace(microsecond=250_000), 1) == (
+        at(2026, 1, 12, 9).replace(microsecond=250_000))
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/New_York"])
+def test_the_search_limit_is_exact_to_the_day(zone):
+    """The last day searched is the start's local date + SEARCH_LIMIT_DAYS - 2, as the
+    day walk did; two whole working days in a row merge into one interval across it."""
+    cal = make(name=f"limit-{zone}", timezone=zone, hours={},
+               workdays=["2030-01-07", "2030-01-08"], workday_hours="00:00-24:00")
+    tz = ZoneInfo(zone)
+    last_ok = datetime(2030, 1, 7, 12, tzinfo=tz) - timedelta(days=cal_mod.SEARCH_LIMIT_DAYS - 2)
+    assert add_business_time(cal, last_ok, H) == datetime(2030, 1, 7, 1, tzinfo=tz)
+    assert add_business_time(cal, last_ok, 24 * H) == datetime(2030, 1, 8, tzinfo=tz)  # the end of day one
+    for start, seconds in [(last_ok, 24 * H + 1), (last_ok - timedelta(days=1), 0),
+                           (last_ok - timedelta(days=1), H)]:
+        with pytest.raises(Invalid, match="no room"):
+            add_business_time(cal, start, seconds)
+        assert walk_add(cal, start, seconds) is None
+    # from inside working time, microseconds past the closing are past it too
+    first_day = date(2030, 1, 7) - timedelta(days=cal_mod.SEARCH_LIMIT_DAYS - 2)
+    cal = make(name=f"limit-micro-{zone}", timezone=zone, hours={}, workday_hours="00:00-24:00",
+               workdays=[first_day.isoformat(), "2030-01-07", "2030-01-08"])
+    start = datetime(first_day.year, first_day.month, first_day.day, 12, 0, 0, 500_000, tzinfo=tz)
+    assert add_business_time(cal, start, 36 * H - 1) == datetime(2030, 1, 7, 23, 59, 59, 500_000, tzinfo=tz)
+    with pytest.raises(Invalid, match="no room"):
+        add_business_time(cal, start, 36 * H)
+    assert walk_add(cal, start, 36 * H) is None
+
+
+def test_decades_old_and_zero_dated_tickets_keep_the_table_bounded():
+    cal = make(name="sheet", timezone="Europe/Berlin", holidays=["2026-12-25"])
+    now = at(2026, 6, 1, 12)
+    for created in (at(1990, 3, 4, 10, 30), at(1899, 12, 30), at(2026, 5, 29, 16)):
+        assert add_business_time(cal, created, 9 * H) == walk_add(cal, created, 9 * H)
+        if created.year > 1900:  # (walking 127 years is slow)
+            assert business_seconds_between(cal, created, now) == walk_between(cal, created, now)
+        table = cal._memo["table"]
+        assert table.last - table.first <= cal_mod._MAX_TABLE_DAYS
+    # a spreadsheet's zero date to now is one table: both ends exact, the middle from running sums
+    zero = at(1899, 12, 30)
+    assert business_seconds_between(cal, zero, now) == (
+        business_seconds_between(cal, zero, at(1990, 3, 4, 10, 30))
+        + walk_between(cal, at(1990, 3, 4, 10, 30), now))
+
+
+def test_growing_the_table_swaps_in_a_new_one_and_leaves_the_old_untouched():
+    """Threads share calendars (TUI workers, the scheduler): a reader's table never changes."""
+    cal = make(name="shared", timezone="America/New_York")
+    add_business_time(cal, at(2026, 3, 2, 9), 40 * H)
+    old = cal._memo["table"]
+    frozen = (old.first, old.last, list(old.starts), list(old.ends), list(old.cum))
+    assert add_business_time(cal, at(2026, 6, 1, 9), 40 * H) == walk_add(cal, at(2026, 6, 1, 9), 40 * H)
+    assert business_seconds_between(cal, at(2025, 1, 1), at(2026, 1, 1)) == walk_between(
+        cal, at(2025, 1, 1), at(2026, 1, 1))
+    assert cal._memo["table"] is not old
+    assert (old.first, old.last, old.starts, old.ends, old.cum) == frozen
