@@ -113,8 +113,11 @@ def compute_clocks(timeline: Timeline, policy: Policy, calendar: Calendar,
     now, created = _utc(now), _utc(timeline.created_at)
     if now < created:
         raise ValueError("now is before the ticket was created")
-    events = sorted((e for e in timeline.events if _utc(e.at) <= now), key=lambda e: e.at)
-    events = [replace(e, at=max(_utc(e.at), created)) for e in events]
+    events = []
+    for e in sorted(timeline.events, key=lambda e: e.at):
+        at = _utc(e.at)
+        if at <= now:  # an event before the start (clock skew) counts at the start
+            events.append(e if at is e.at and at >= created else replace(e, at=max(at, created)))
     cycles = _response_cycles(timeline.status, events, created)
 
     def measure(kind: str, runs: list, stopped_at: datetime | None) -> Clock | None:
@@ -254,6 +257,8 @@ def _measure(kind: str, calendar: Calendar, target: int, warn_fraction: float, r
 
 
 def _utc(value: datetime) -> datetime:
+    if value.tzinfo is timezone.utc:
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"timeline times must be timezone-aware, got {value!r}")
     return value.astimezone(timezone.utc)
