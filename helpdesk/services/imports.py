@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from functools import partial
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -198,8 +199,9 @@ class _Run:
             for drafts in self.batches(size):
                 self._settle(finisher)
                 batch = Batch(actor, book, self.job.path.name, utcnow(), queued=[])
-                session, outcome = finisher.begin(lambda s: import_batch(_tuned(s, kept), batch, drafts))
-                finisher.finish(session, lambda s: finish_batch(s, batch, outcome))
+                session, outcome = finisher.begin(partial(_plan, batch=batch, drafts=drafts, kept=kept))
+                # bound now: the loop moves on while the writer thread runs it
+                finisher.finish(session, partial(finish_batch, batch=batch, outcome=outcome))
         finally:
             try:
                 self._settle(finisher)  # the batch in flight commits (or fails) before we stop
@@ -224,6 +226,10 @@ class _Run:
                 batch = Batch(SYSTEM, self.maker.book, self.job.path.name, utcnow(),
                               apply=False, planned=planned)
                 self.report.add(import_batch(session, batch, drafts))
+
+
+def _plan(session: Session, *, batch: Batch, drafts: list, kept: dict) -> Outcome:
+    return import_batch(_tuned(session, kept), batch, drafts)
 
 
 # -- SQLite tuning for the run -----------------------------------------------------
