@@ -1,0 +1,60 @@
+"""helpdesk.services.bulk_sql: rows written now or queued as one JSON statement are
+stored exactly as SQLAlchemy would store them (times, JSON, one value for all rows)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from helpdesk.models import Message, Ticket
+from helpdesk.services import bulk_sql
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NAMES = ("id", "subject", "status", "priority", "channel", "fields", "created_at", "updated_at", "version")
+
+
+def ticket_rows(first: int) -> list[tuple]:
+    return [
+        (first, "打印机卡纸 'quoted' \"twice\"", "open", "high", "phone", {"product": "小工具", "n": 3},
+         datetime(2025, 3, 5, 9, 30, 0, 250, tzinfo=SHANGHAI), datetime(2025, 3, 5, 1, 30, tzinfo=UTC), 1),
+        (first + 1, "VPN drops", "new", "normal", "email", {}, datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC),
+         datetime(2025, 1, 1, tzinfo=UTC), 2),
+    ]
+
+
+def write(desk, first: int, queued: bool) -> None:
+    def go(session):
+        queue = [] if queued else None
+        bulk_sql.insert_rows(session, Ticket.__table__, NAMES, ticket_rows(first), queue,
+                             same={"type": "incident", "sla_due_at": datetime(2026, 1, 1, tzinfo=UTC)})
+        bulk_sql.insert_rows(session, Message.__table__, ("ticket_id", "kind", "body", "created_at"),
+                             [(first, "reply", "你好\nline two", datetime(2025, 3, 5, 9, 31, tzinfo=UTC))],
+                             queue, same={"headers": {"x": "y"}})
+        bulk_sql.update_rows(session, Ticket.__table__, "id", ("sla_state", "sla_check_at"),
+                             [(first + 1, "breached", datetime(2025, 2, 1, 8, tzinfo=SHANGHAI))], queue)
+        if queue:
+            bulk_sql.run_queued(session, queue)
+    desk.write(go)
+
+
+def stored(desk, first: int) -> list:
+    with desk.read() as s:
+        tickets = s.execute(select(Ticket).where(Ticket.id.in_([first, first + 1])).order_by(Ticket.id)).scalars()
+        out = [tuple(getattr(t, n) for n in (*NAMES[1:], "type", "sla_due_at", "sla_state", "sla_check_at"))
+               for t in tickets]
+        message = s.execute(select(Message).where(Message.ticket_id == first)).scalar_one()
+        return [*out, (message.body, message.headers, message.created_at)]
+
+
+def test_now_and_queued_store_the_same_values_as_sqlalchemy(desk):
+    write(desk, 1, queued=False)
+    write(desk, 11, queued=True)
+    now, queued = stored(desk, 1), stored(desk, 11)
+    assert now == queued
+    subject, status, _, _, fields, created, *_ , sla_due, _, _ = now[0]
+    assert (subject, status, fields) == ("打印机卡纸 'quoted' \"twice\"", "open", {"product": "小工具", "n": 3})
+    assert created == datetime(2025, 3, 5, 1, 30, 0, 250, tzinfo=UTC) and sla_due == datetime(2026, 1, 1, tzinfo=UTC)
+    assert now[1][-2:] == ("breached", datetime(2025, 2, 1, 0, tzinfo=UTC))
+    assert now[2] == ("你好\nline two", {"x": "y"}, datetime(2025, 3, 5, 9, 31, tzinfo=UTC))
