@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Table, bindparam, insert, update
+from sqlalchemy import JSON, Table, bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from helpdesk.models import UTCDateTime
@@ -72,6 +72,18 @@ def update_rows(session: Session, table: Table, key: str, names: tuple[str, ...]
     statement = (f"UPDATE {table.name} SET {sets} FROM json_each(?) AS j "
                  f"WHERE {table.name}.{key} = json_extract(j.value, '$[0]')")
     queue.append((statement, (_json(stored),)))
+
+
+def listed(session: Session, values: list):
+    """What `column.in_(...)` takes for a long list: on SQLite one JSON parameter
+    instead of thousands (expanding them costs SQLAlchemy more than the lookup costs
+    SQLite, and SQLite takes at most 32766 parameters)."""
+    if len(values) <= _SHORT_LIST or not is_sqlite(session):
+        return values
+    return select(func.json_each(_json(list(values))).table_valued("value").c.value)
+
+
+_SHORT_LIST = 100  # a plain IN (...) up to this many (one ticket's change: one id)
 
 
 def run_queued(session: Session, queue: Queue) -> None:

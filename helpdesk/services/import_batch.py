@@ -13,7 +13,6 @@ through a whole statement without the GIL, while executemany needs it for every 
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +25,7 @@ from helpdesk.models import Event, Message, Ticket, TicketTag
 from helpdesk.services import bus
 from helpdesk.services.actors import Actor
 from helpdesk.services.audit import record
-from helpdesk.services.bulk_sql import Queue, insert_rows, is_sqlite, run_queued
+from helpdesk.services.bulk_sql import Queue, insert_rows, is_sqlite, listed, run_queued
 from helpdesk.services.import_people import PeopleBook
 from helpdesk.services.import_rows import Draft
 from helpdesk.services.indexing import reindex
@@ -134,10 +133,10 @@ def _existing(session: Session, drafts: list[Draft]) -> dict[str, object]:
     prints = [d.fingerprint for d in drafts if not d.external_id]
     found: dict[str, object] = {}
     if ext:
-        for row in session.execute(select(*_COLUMNS).where(T.c.external_id.in_(_listed(session, ext)))):
+        for row in session.execute(select(*_COLUMNS).where(T.c.external_id.in_(listed(session, ext)))):
             found[f"x:{row.external_id}"] = row
     if prints:
-        for row in session.execute(select(*_COLUMNS).where(T.c.fingerprint.in_(_listed(session, prints)))):
+        for row in session.execute(select(*_COLUMNS).where(T.c.fingerprint.in_(listed(session, prints)))):
             found.setdefault(f"f:{row.fingerprint}", row)
     own = {int(d.external_id[1:]): d for d in drafts if d.key not in found and _own_number(d)}
     if own:
@@ -147,15 +146,6 @@ def _existing(session: Session, drafts: list[Draft]) -> dict[str, object]:
             if _same_time(draft.values["created_at"], row.created_at):
                 found[draft.key] = row
     return found
-
-
-def _listed(session: Session, values: list[str]):
-    """An IN list: on SQLite one JSON parameter instead of 10,000 (expanding them costs
-    SQLAlchemy more than the lookup costs SQLite)."""
-    if not is_sqlite(session):
-        return values
-    listed = func.json_each(json.dumps(values, ensure_ascii=False)).table_valued("value")
-    return select(listed.c.value)
 
 
 def _same_time(a: datetime | None, b: datetime | None) -> bool:

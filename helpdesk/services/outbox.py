@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from sqlmodel import Session, select
@@ -20,6 +21,9 @@ from helpdesk.models import Contact, Message, Outbox, Ticket, utcnow
 from helpdesk.services import bus, mail_templates
 from helpdesk.services.mail_templates import setting
 from helpdesk.services.settings import get_setting
+
+if TYPE_CHECKING:
+    import smtplib  # imported where mail is sent: most commands never send any
 
 MAX_ATTEMPTS = 8  # then "failed": about four hours of trying with the back-off below
 FIRST_DELAY = timedelta(minutes=1)

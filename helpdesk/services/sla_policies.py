@@ -20,6 +20,7 @@ from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import Setting, Ticket, utcnow
 from helpdesk.services.actors import SYSTEM, Actor, require
 from helpdesk.services.audit import record
+from helpdesk.services.bulk_sql import listed
 from helpdesk.sla_config import CLOCK_KINDS, Policy, SlaConfig, load_sla_config, with_line
 
 SETTING_KEY = "sla.config"
@@ -112,7 +113,7 @@ def policies_for(session: Session, config: SlaConfig | None, ticket_ids: list[in
     if not whens:
         return found
     first = case(*whens, else_=-1)
-    for tid, index in session.execute(select(Ticket.id, first).where(Ticket.id.in_(ticket_ids))):
+    for tid, index in session.execute(select(Ticket.id, first).where(Ticket.id.in_(listed(session, ticket_ids)))):
         found[tid] = config.policies[index] if index >= 0 else None
     return found
 

@@ -36,7 +36,7 @@ from helpdesk.models import STATUSES, Event, Message, SlaClock, Ticket, utcnow
 from helpdesk.services import bus
 from helpdesk.services.actors import SYSTEM, Actor
 from helpdesk.services.audit import record
-from helpdesk.services.bulk_sql import Queue, insert_rows, is_sqlite, run_queued, update_rows
+from helpdesk.services.bulk_sql import Queue, insert_rows, is_sqlite, listed, run_queued, update_rows
 from helpdesk.services.clocks import is_running
 from helpdesk.services.sla_policies import policies_for, stored_config
 from helpdesk.sla import Clock, Policy, SlaClocks, Timeline, TimelineEvent, compute_clocks
@@ -119,7 +119,7 @@ def track_created(session: Session, ticket_ids: list[int], *, now: datetime, set
     if config is None or not config.policies or not ticket_ids:
         return 0
     tickets = session.execute(select(Ticket.id, Ticket.created_at, Ticket.status).where(
-        Ticket.id.in_(ticket_ids), Ticket.status.in_(ACTIVE))).all()
+        Ticket.id.in_(listed(session, ticket_ids)), Ticket.status.in_(ACTIVE))).all()
     policies = policies_for(session, config, [t.id for t in tickets], now=now)
     staged: list[dict] = []
     summaries = []
