@@ -196,10 +196,15 @@ def test_dry_run_writes_nothing_at_all(desk, crew, tmp_path):
     assert count(desk, Ticket) == 0 and count(desk, Contact) == 0
 
 
-def test_a_crash_leaves_whole_batches_and_the_rerun_finishes(desk, crew, tmp_path, monkeypatch):
+def seven_cases(tmp_path):
+    """Seven tickets from seven new requesters: three batches of 3 with batch=3."""
     rows = [["ID", "Subject", "Customer Email"]] + [[str(n), f"case {n}", f"c{n}@example.com"]
                                                     for n in range(1, 8)]
-    path = write_csv(tmp_path / "t.csv", rows)
+    return write_csv(tmp_path / "t.csv", rows)
+
+
+def test_a_crash_leaves_whole_batches_and_the_rerun_finishes(desk, crew, tmp_path, monkeypatch):
+    path = seven_cases(tmp_path)
     real, calls = import_batch._create, []
 
     def crash_on_second(session, batch, drafts):
@@ -222,9 +227,7 @@ def test_ctrl_c_while_reading_keeps_the_batch_that_was_committing(desk, crew, tm
     waits for that commit, so the report counts what is stored."""
     from helpdesk.services.import_rows import DraftMaker
 
-    rows = [["ID", "Subject", "Customer Email"]] + [[str(n), f"case {n}", f"c{n}@example.com"]
-                                                    for n in range(1, 8)]
-    path = write_csv(tmp_path / "t.csv", rows)
+    path = seven_cases(tmp_path)
     real = DraftMaker.draft
 
     def interrupted_at_row_6(self, record):
@@ -244,9 +247,7 @@ def test_ctrl_c_while_reading_keeps_the_batch_that_was_committing(desk, crew, tm
 def test_a_failure_while_committing_rolls_back_that_batch_only(desk, crew, tmp_path, monkeypatch):
     from helpdesk.services import imports
 
-    rows = [["ID", "Subject", "Customer Email"]] + [[str(n), f"case {n}", f"c{n}@example.com"]
-                                                    for n in range(1, 8)]
-    path = write_csv(tmp_path / "t.csv", rows)
+    path = seven_cases(tmp_path)
     real, calls = imports.finish_batch, []
 
     def fail_second(session, batch, outcome):
