@@ -108,18 +108,33 @@ class Desk:
 
         Retried from the start while SQLite reports the database busy, so a
         user never sees "database is locked"; any other error rolls back."""
+        def committed(session: Session) -> T:
+            result = fn(session)
+            session.commit()
+            return result
+
+        session, result = self.begin(committed)
+        session.close()
+        return result
+
+    def begin(self, fn: Callable[[Session], T]) -> tuple[Session, T]:
+        """Open a write transaction and run `fn(session)` in it, retried from the start
+        while the database is busy; the session comes back still open, for the caller
+        to commit (or close, which rolls back). `write` is this plus the commit."""
         delay = 0.05
         for attempt in range(WRITE_RETRIES):
+            session = Session(self._write_engine, expire_on_commit=False)
             try:
-                with Session(self._write_engine, expire_on_commit=False) as session:
-                    result = fn(session)
-                    session.commit()
-                    return result
+                return session, fn(session)
             except OperationalError as exc:
+                session.close()
                 if not is_busy(exc) or attempt == WRITE_RETRIES - 1:
                     raise
                 time.sleep(delay)
                 delay *= 2
+            except BaseException:
+                session.close()
+                raise
         raise AssertionError("unreachable")
 
     def rehearse(self, fn: Callable[[Session], T]) -> T:

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from helpdesk.models import Agent, Contact, Organization, Team, utcnow
+from helpdesk.services.bulk_sql import is_sqlite
 
 NAME_MAX = 200
 _DIGITS = re.compile(r"\D")
@@ -54,7 +55,7 @@ def _insert(session: Session, model, refs: list[Ref], values: Callable[[Ref], di
     database lock, so numbering after max(id) is safe and one executemany does it all."""
     if not refs:
         return
-    if session.get_bind().dialect.name != "sqlite":
+    if not is_sqlite(session):
         for ref in refs:
             ref.id = session.execute(insert(model).values(**values(ref)).returning(model.id)).scalar_one()
         return

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 import zipfile
-from functools import partial
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from helpdesk.db import Desk
 from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import utcnow
 from helpdesk.services.actors import Actor, require
+from helpdesk.services.bulk_sql import is_sqlite
 from helpdesk.services.import_batch import Batch, Outcome, finish_batch, import_batch
 from helpdesk.services.import_people import PeopleBook
 from helpdesk.services.import_rows import DraftMaker
@@ -241,7 +242,7 @@ _PRAGMAS = {"cache_size": -65536, "wal_autocheckpoint": 20000}
 
 
 def _tuned(session: Session, kept: dict) -> Session:
-    if session.get_bind().dialect.name == "sqlite":
+    if is_sqlite(session):
         connection = session.connection()
         for name, value in _PRAGMAS.items():
             kept.setdefault(name, connection.exec_driver_sql(f"PRAGMA {name}").scalar())

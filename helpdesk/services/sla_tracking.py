@@ -96,7 +96,7 @@ def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
             track(session, list(active), now=now, actor=actor, reason=f"after {event.name}")
 
 
-_BULK_CHUNK = 5000  # ids per statement of track_created (SQLite takes up to 32766 parameters)
+_BULK_CHUNK = 5000  # tickets per round of track_created: bounds the rows held in memory
 _SUMMARY = ("sla_policy", "sla_state", "sla_due_at", "sla_check_at")
 _NEW_CLOCK = {"warned_at": None, "breach_fired_at": None}  # nothing fired yet
 _ALL_CLOCK_COLUMNS = tuple(SlaClock.__table__.columns.keys())

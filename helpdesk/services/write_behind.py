@@ -14,46 +14,29 @@ ones already committed."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from helpdesk.db import WRITE_RETRIES, Desk, is_busy
+from helpdesk.db import Desk
 
 T = TypeVar("T")
 
 
 class Finisher:
     def __init__(self, desk: Desk):
-        self._engine = desk.engine.execution_options(helpdesk_write=True)
+        self._desk = desk
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="helpdesk-writer")
         self._pending: Future | None = None
 
     def begin(self, plan: Callable[[Session], T]) -> tuple[Session, T]:
-        """Open a write transaction and run `plan` in it; retried from the start while
-        the database is busy, as `Desk.write` does. The caller hands the session on to
-        `finish` (or closes it, which rolls back)."""
+        """`Desk.begin`: open a write transaction and run `plan` in it (retried while
+        busy); the session is handed on to `finish` (or closed, which rolls back)."""
         if self._pending is not None:
             raise RuntimeError("wait() for the batch in flight before beginning another")
-        delay = 0.05
-        for attempt in range(WRITE_RETRIES):
-            session = Session(self._engine, expire_on_commit=False)
-            try:
-                return session, plan(session)
-            except OperationalError as exc:
-                session.close()
-                if not is_busy(exc) or attempt == WRITE_RETRIES - 1:
-                    raise
-                time.sleep(delay)
-                delay *= 2
-            except BaseException:
-                session.close()
-                raise
-        raise AssertionError("unreachable")
+        return self._desk.begin(plan)
 
     def finish(self, session: Session, work: Callable[[Session], T]) -> None:
         """Run `work(session)` on the writer thread, then commit; the session is its now."""
