@@ -334,7 +334,7 @@ def _compute_spans(calendar: Calendar, day: date) -> list[tuple[int, int]]:
     ranges = calendar.ranges_on(day)
     if not ranges:
         return []
-    midnight = (day - _EPOCH_DAY).days * 86400  # local midnight, as if the wall clock were UTC
+    midnight = _day_number(day) * 86400  # local midnight, as if the wall clock were UTC
     pieces = _offset_pieces(calendar.zone, midnight - _WINDOW, midnight + 86400 + _WINDOW)
     found = sorted(
         (max(lo, midnight + start - offset), min(hi, midnight + end - offset))

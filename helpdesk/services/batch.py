@@ -17,6 +17,7 @@ from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import Agent, Contact, Event, Message, Team, Ticket, TicketTag, utcnow
 from helpdesk.services import bus
 from helpdesk.services.actors import Actor, require
+from helpdesk.services.indexing import document
 from helpdesk.services.tickets import NewTicket, validate_new
 
 KEYS = {"subject", "body", "requester", "requester_name", "priority", "type", "tags", "tag", "assignee", "team",
@@ -155,8 +156,8 @@ def _insert_chunk(session: Session, actor: Actor, parsed: list[NewTicket]) -> li
         session.execute(insert(Message), messages)
     session.execute(insert(Event), [dict(ticket_id=i, entity="ticket", entity_id=i, at=now, actor=actor.label,
                                          field="created", old=None, new=p.subject) for i, p in zip(ids, parsed)])
-    search.store(session, [(i, "\n".join([p.subject, contacts[p.requester].name if p.requester else "",
-                                           p.requester or "", p.body or ""])) for i, p in zip(ids, parsed)])
+    search.store(session, [(i, document(p.subject, contacts[p.requester].name if p.requester else None,
+                                        p.requester, [p.body] if p.body else [])) for i, p in zip(ids, parsed)])
     return ids
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from helpdesk.search import index_text
 from helpdesk.services.import_people import PeopleBook, Ref
+from helpdesk.services.indexing import document
 from helpdesk.services.tickets import CHANNELS, SUBJECT_MAX, TAG
 from helpdesk.sheets import Record, RowError
 
@@ -51,10 +52,10 @@ class Draft:
     indexed: str | None = None  # the search index's text of a new ticket (SQLite), made ahead
 
     def document(self) -> str:
-        """What `indexing.documents` would read back: subject, requester, messages."""
+        """The search text `indexing.documents` would read back for the new ticket."""
         who = self.requester
-        return "\n".join([self.values.get("subject", ""), who.name if who else "",
-                          (who.email or "") if who else "", *(m[1] for m in self.messages)])
+        return document(self.values.get("subject", ""), who.name if who else None,
+                        who.email if who else None, (m[1] for m in self.messages))
 
     @property
     def key(self) -> str:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlmodel import Session, select
 
 from helpdesk import search
 from helpdesk.models import Contact, Message, Ticket
+
+
+def document(subject: str, name: str | None, email: str | None, bodies: Iterable[str]) -> str:
+    """A ticket's searchable text: subject, requester name and email, every message."""
+    return "\n".join([subject, name or "", email or "", *bodies])
 
 
 def documents(session: Session, ticket_ids: Sequence[int]) -> list[tuple[int, str]]:
@@ -25,7 +30,7 @@ def documents(session: Session, ticket_ids: Sequence[int]) -> list[tuple[int, st
         select(Message.ticket_id, Message.body).where(Message.ticket_id.in_(ids)).order_by(Message.id)  # type: ignore[attr-defined]
     ):
         bodies[tid].append(body)
-    return [(tid, "\n".join([subject, name or "", email or "", *bodies[tid]])) for tid, subject, name, email in rows]
+    return [(tid, document(subject, name, email, bodies[tid])) for tid, subject, name, email in rows]
 
 
 def reindex(session: Session, ticket_ids: Sequence[int]) -> None:
