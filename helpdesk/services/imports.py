@@ -24,6 +24,7 @@ from sqlmodel import Session
 from helpdesk.db import Desk
 from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import utcnow
+from helpdesk.services import collector
 from helpdesk.services.actors import Actor, require
 from helpdesk.services.bulk_sql import is_sqlite
 from helpdesk.services.import_batch import Batch, Outcome, finish_batch, import_batch
@@ -134,14 +135,15 @@ def run_import(desk: Desk, actor: Actor, job: ImportJob, *, dry_run: bool = Fals
     maker = DraftMaker(book, {c.target: c.header for c in reversed(job.plan.columns)},
                        index=desk.backend == "sqlite" and not dry_run)
     rejected: list[tuple[list, str]] = []
-    run = _Run(desk, job, report, maker, rejected, progress)
     try:
-        if strict and run.find_bad_rows():
-            report.refused = True
-        elif dry_run:
-            run.rehearse(batch)
-        else:
-            run.write(actor, batch)
+        with collector.paused() as tidy:
+            run = _Run(desk, job, report, maker, rejected, progress, tidy)
+            if strict and run.find_bad_rows():
+                report.refused = True
+            elif dry_run:
+                run.rehearse(batch)
+            else:
+                run.write(actor, batch)
     except KeyboardInterrupt:
         report.interrupted = True
     report.warnings = job.plan.warnings + book.notices.lines()
@@ -160,9 +162,10 @@ def run_import(desk: Desk, actor: Actor, job: ImportJob, *, dry_run: bool = Fals
 
 class _Run:
     def __init__(self, desk: Desk, job: ImportJob, report: ImportReport, maker: DraftMaker,
-                 rejected: list, progress: Progress | None):
+                 rejected: list, progress: Progress | None, tidy: Callable[[], None]):
         self.desk, self.job, self.report, self.maker = desk, job, report, maker
         self.rejected, self.progress = rejected, progress or (lambda rows: None)
+        self.tidy = tidy  # the garbage collector is paused: its young objects, between batches
 
     def find_bad_rows(self) -> bool:
         """--strict: a first pass that only checks every row."""
@@ -170,6 +173,7 @@ class _Run:
             self.report.rows += 1
             self._check(record)
             if self.report.rows % BATCH == 0:
+                self.tidy()
                 self.progress(self.report.rows)
         self.progress(self.report.rows)
         return self.report.rejected > 0
@@ -181,6 +185,7 @@ class _Run:
             self.report.rows += len(chunk)
             drafts = [self.maker.draft(r) for r in chunk if self._check(r)]
             yield drafts
+            self.tidy()
             self.progress(self.report.rows)
 
     def _check(self, record: Record) -> bool:
