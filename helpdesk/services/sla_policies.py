@@ -109,13 +109,19 @@ def policies_for(session: Session, config: SlaConfig | None, ticket_ids: list[in
     found: dict[int, Policy | None] = {tid: None for tid in ticket_ids}
     if config is None or not config.policies or not ticket_ids:
         return found
-    whens = _compiled(session, config, now)
-    if not whens:
+    first = policy_index(session, config, now)
+    if first is None:
         return found
-    first = case(*whens, else_=-1)
     for tid, index in session.execute(select(Ticket.id, first).where(Ticket.id.in_(listed(session, ticket_ids)))):
         found[tid] = config.policies[index] if index >= 0 else None
     return found
+
+
+def policy_index(session: Session, config: SlaConfig, now: datetime):
+    """A column expression: the index in config.policies of a ticket's first matching
+    policy, -1 for none; None when no policy can match anything."""
+    whens = _compiled(session, config, now)
+    return case(*whens, else_=-1) if whens else None
 
 
 def _compiled(session: Session, config: SlaConfig, now: datetime) -> list[tuple]:

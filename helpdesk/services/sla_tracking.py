@@ -27,9 +27,8 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from helpdesk.models import STATUSES, Event, Message, SlaClock, Ticket, utcnow
@@ -38,7 +37,9 @@ from helpdesk.services.actors import SYSTEM, Actor
 from helpdesk.services.audit import record
 from helpdesk.services.bulk_sql import Queue, insert_rows, is_sqlite, listed, run_queued, update_rows
 from helpdesk.services.clocks import is_running
-from helpdesk.services.sla_policies import policies_for, stored_config
+from helpdesk.services.sla_fresh import COLUMNS as FRESH_COLUMNS
+from helpdesk.services.sla_fresh import FreshClocks
+from helpdesk.services.sla_policies import policies_for, policy_index, stored_config
 from helpdesk.sla import Clock, Policy, SlaClocks, Timeline, TimelineEvent, compute_clocks
 from helpdesk.sla_config import SlaConfig
 
@@ -98,9 +99,6 @@ def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
 
 _BULK_CHUNK = 5000  # tickets per round of track_created: bounds the rows held in memory
 _SUMMARY = ("sla_policy", "sla_state", "sla_due_at", "sla_check_at")
-_NEW_CLOCK = {"warned_at": None, "breach_fired_at": None}  # nothing fired yet
-_ALL_CLOCK_COLUMNS = tuple(SlaClock.__table__.columns.keys())
-_CLOCK_COLUMNS = tuple(name for name in _ALL_CLOCK_COLUMNS if name not in _NEW_CLOCK)
 
 
 def track_created(session: Session, ticket_ids: list[int], *, now: datetime, settle: bool = False) -> int:
@@ -110,33 +108,28 @@ def track_created(session: Session, ticket_ids: list[int], *, now: datetime, set
     marked fired, so the sweep does not act on history: no flood of notifications,
     tags and reassignments for what went wrong before the desk took over.
 
-    What `track(..., fresh=True)` does without ORM objects: new tickets have no clock
-    rows and no policy yet, so their clocks go in with one INSERT and their summary
-    columns with one UPDATE (on SQLite, each one statement over a JSON array: no GIL
-    needed while it runs, which matters on the import's write-behind thread). Ticket
-    objects already in the session are not refreshed."""
+    What `track(..., fresh=True)` does, without ORM objects (`sla_fresh`): new tickets
+    have no clock rows and no policy yet, so their clocks go in with one INSERT and
+    their summary columns with one UPDATE (on SQLite, each one statement over a JSON
+    array: no GIL needed while it runs, which matters on the import's write-behind
+    thread). Ticket objects already in the session are not refreshed."""
     config = stored_config(session)
     if config is None or not config.policies or not ticket_ids:
         return 0
-    tickets = session.execute(select(Ticket.id, Ticket.created_at, Ticket.status).where(
+    first = policy_index(session, config, now)
+    if first is None:
+        return 0
+    tickets = session.execute(select(Ticket.id, Ticket.created_at, Ticket.status, first).where(
         Ticket.id.in_(listed(session, ticket_ids)), Ticket.status.in_(ACTIVE))).all()
-    policies = policies_for(session, config, [t.id for t in tickets], now=now)
-    staged: list[dict] = []
-    summaries = []
-    for ticket in tickets:
-        policy = policies[ticket.id]
-        if policy is None:
-            continue
-        # Created in bulk: no status changes and no agent replies yet, so the timeline
-        # is the start alone (the requester's first message changes nothing).
-        timeline = Timeline(created_at=ticket.created_at, status=ticket.status)
-        clocks = compute_clocks(timeline, policy, config.calendar_for(policy), max(now, ticket.created_at))
-        rows = _stage_fresh(session, ticket.id, clocks, {}, staged, settled_at=now if settle else None)
-        summaries.append((ticket.id, policy.name, *summary(ticket, rows, config, now)))
+    fresh = FreshClocks(config, now, settled_at=now if settle else None)
+    clocks, summaries = [], []
+    for tid, created, status, index in tickets:
+        if index >= 0:
+            rows, summary_row = fresh.rows(tid, created, status, config.policies[index])
+            clocks += rows
+            summaries.append(summary_row)
     queue: Queue | None = [] if is_sqlite(session) else None
-    columns, same = (_ALL_CLOCK_COLUMNS, None) if settle else (_CLOCK_COLUMNS, _NEW_CLOCK)
-    insert_rows(session, SlaClock.__table__, columns, [tuple(row[name] for name in columns) for row in staged],
-                queue, same=same)
+    insert_rows(session, SlaClock.__table__, FRESH_COLUMNS, clocks, queue)
     update_rows(session, Ticket.__table__, "id", _SUMMARY, summaries, queue)
     if queue:
         run_queued(session, queue)
@@ -144,18 +137,13 @@ def track_created(session: Session, ticket_ids: list[int], *, now: datetime, set
 
 
 def track(session: Session, ticket_ids: list[int], *, now: datetime, actor: Actor = SYSTEM,
-          reason: str | None = None, fresh: bool = False) -> list[Tracked]:
-    """Recompute and store the clocks of these tickets as of `now`.
-
-    `fresh`: the tickets were just created and have no clock rows yet, so the rows
-    go in with one bulk insert (building ORM objects costs more than the arithmetic)."""
+          reason: str | None = None) -> list[Tracked]:
+    """Recompute and store the clocks of these tickets as of `now`."""
     tickets = _tickets(session, ticket_ids)
     config = stored_config(session)
     policies = policies_for(session, config, [t.id for t in tickets], now=now)
     timelines = timelines_of(session, tickets)
-    rows = {t.id: {} for t in tickets} if fresh else _rows(session, [t.id for t in tickets])
-    store = _stage_fresh if fresh else _store
-    staged: list[dict] = []
+    rows = _rows(session, [t.id for t in tickets])
     out = []
     for ticket in tickets:
         policy = policies[ticket.id]
@@ -163,12 +151,10 @@ def track(session: Session, ticket_ids: list[int], *, now: datetime, actor: Acto
         if policy is not None:
             clocks = compute_clocks(timelines[ticket.id], policy, config.calendar_for(policy),
                                     max(now, ticket.created_at))
-        tracked = Tracked(ticket, policy, clocks, store(session, ticket.id, clocks, rows[ticket.id], staged))
+        tracked = Tracked(ticket, policy, clocks, _store(session, ticket.id, clocks, rows[ticket.id]))
         _note_policy_change(session, actor, ticket, policy, reason)
         ticket.sla_state, ticket.sla_due_at, ticket.sla_check_at = summary(ticket, tracked.rows, config, now)
         out.append(tracked)
-    if staged:
-        session.execute(insert(SlaClock), staged)
     return out
 
 
@@ -254,7 +240,7 @@ def _chunks(ids: list[int]):
 
 
 def _store(session: Session, ticket_id: int, clocks: SlaClocks | None,
-           existing: dict[str, SlaClock], _staged: list | None = None) -> dict[str, SlaClock]:
+           existing: dict[str, SlaClock]) -> dict[str, SlaClock]:
     stored: dict[str, SlaClock] = {}
     for kind in ("first_response", "next_response", "resolution"):
         clock = getattr(clocks, kind) if clocks else None
@@ -270,30 +256,6 @@ def _store(session: Session, ticket_id: int, clocks: SlaClocks | None,
         elif row.policy != clocks.policy or row.started_at != clock.started_at:
             row.warned_at = row.breach_fired_at = None  # a new clock: it may warn and breach anew
         _copy(row, clocks.policy, clock)
-        stored[kind] = row
-    return stored
-
-
-def _stage_fresh(session: Session, ticket_id: int, clocks: SlaClocks | None,
-                 _existing: dict, staged: list[dict], *,
-                 settled_at: datetime | None = None) -> dict[str, SimpleNamespace]:
-    """Rows of a new ticket's clocks as plain values, staged for one bulk insert.
-
-    settled_at: warnings and breaches already past count as fired then, as the sweep
-    marks them (imported history: its breaches are shown, never acted on)."""
-    stored: dict[str, SimpleNamespace] = {}
-    for kind in ("first_response", "next_response", "resolution"):
-        clock = getattr(clocks, kind) if clocks else None
-        if clock is None:
-            continue
-        row = SimpleNamespace(ticket_id=ticket_id, kind=kind, warned_at=None, breach_fired_at=None)
-        _copy(row, clocks.policy, clock)
-        if settled_at is not None and row.met_at is None:
-            if row.state == "breached":
-                row.warned_at = row.breach_fired_at = settled_at
-            elif row.warn_at is not None and row.warn_at <= settled_at:
-                row.warned_at = settled_at
-        staged.append(vars(row).copy())
         stored[kind] = row
     return stored
 
