@@ -30,6 +30,9 @@ def import_(
       helpdesk import tickets.csv --map map.toml\n
       helpdesk import export.xlsx --strict --json
     """
+    from helpdesk.sheets.read import read_ahead
+
+    read_ahead(file, sheet)  # parses while the rest starts up; a --map naming the sheet parses again
     from helpdesk.errors import Invalid
     from helpdesk.services.imports import open_import, read_map, run_import
     from helpdesk.services.settings import desk_zone

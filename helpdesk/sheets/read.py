@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpdesk.errors import Invalid, NotFound
+from helpdesk.errors import HelpdeskError, Invalid, NotFound
 from helpdesk.sheets.delimited import (
     check_encoding,
     detect_encoding,
@@ -12,6 +12,7 @@ from helpdesk.sheets.delimited import (
     sniff_delimiter,
 )
 from helpdesk.sheets.layout import SheetSource, lay_out
+from helpdesk.sheets import workbook
 from helpdesk.sheets.workbook import RawSheet, open_workbook
 
 _ZIP = b"PK\x03\x04"
@@ -53,21 +54,44 @@ def _head(path: Path) -> bytes:
     return head
 
 
+def read_ahead(path: str | Path, sheet: str | None = None) -> None:
+    """Start parsing a workbook in the background (see workbook.read_ahead); `open_sheet`
+    with the same file and sheet then takes it. Text files are streamed: nothing to do.
+    Any problem is left for `open_sheet` to report."""
+    path = Path(path)
+    try:
+        by_content = _workbook(path, _head(path))
+    except HelpdeskError:
+        return
+    if by_content is not None:
+        workbook.read_ahead(path, sheet, by_content)
+
+
 def _raw_sheet(path: Path, head: bytes, sheet: str | None, encoding: str | None) -> RawSheet:
+    by_content = _workbook(path, head)
+    if by_content is not None:
+        return open_workbook(path, sheet, by_content=by_content)
+    ext = path.suffix.lower()
+    _refuse_markup(path, head)
+    if ext not in _TEXT and ext != ".xls":  # many web systems save tab-separated text as .xls
+        raise Invalid(f"{path.name}: unsupported file type; use one of {SUPPORTED}")
+    return _text_sheet(path, ext, head, encoding)
+
+
+def _workbook(path: Path, head: bytes) -> bool | None:
+    """For a workbook, whether calamine must sniff its format (the extension lies);
+    None for text. Invalid for an encrypted or damaged workbook."""
     ext = path.suffix.lower()
     if head.startswith(_CFB):
         if ext in _OOXML or ext == ".ods":
             raise Invalid(f"{path.name}: encrypted (password-protected) or not a real {ext} file; "
                           "remove the password in Excel and save it again as .xlsx")
-        return open_workbook(path, sheet, by_content=ext != ".xls")
+        return ext != ".xls"
     if head.startswith(_ZIP):
-        return open_workbook(path, sheet, by_content=ext not in _BOOKS)
+        return ext not in _BOOKS
     if ext in _BOOKS and ext != ".xls":
         raise Invalid(f"{path.name}: damaged or not a real {ext} file (it is not a zip archive)")
-    _refuse_markup(path, head)
-    if ext not in _TEXT and ext != ".xls":  # many web systems save tab-separated text as .xls
-        raise Invalid(f"{path.name}: unsupported file type; use one of {SUPPORTED}")
-    return _text_sheet(path, ext, head, encoding)
+    return None
 
 
 def _refuse_markup(path: Path, head: bytes) -> None:
