@@ -42,16 +42,33 @@ def insert_rows(session: Session, table: Table | str, names: tuple[str, ...], ro
         session.execute(insert(table), [dict(zip(names, row)) | same for row in rows])
         return
     name = table if isinstance(table, str) else table.name
-    columns = ", ".join((*names, *same))
-    fixed = tuple(_stored(name, tuple(same), [tuple(same.values())], dump_json=True)[0]) if same else ()
     if queue is None:
+        fixed = _fixed(name, same)
         values = [(*row, *fixed) for row in _stored(name, names, rows, dump_json=True)]
         marks = ", ".join("?" * (len(names) + len(same)))
+        columns = ", ".join((*names, *same))
         session.connection().exec_driver_sql(f"INSERT INTO {name} ({columns}) VALUES ({marks})", values)
-    else:
-        picks = ", ".join([_picks(len(names)), *("?" * len(same))])
-        queue.append((f"INSERT INTO {name} ({columns}) SELECT {picks} FROM json_each(?)",
-                      (*fixed, _json(_stored(name, names, rows, dump_json=False)))))
+        return
+    # a column that turns out to hold one value is sent once too (json_extract per
+    # value is most of SQLite's work here): the rows keep it, the statement skips it
+    varying = [i for i in range(len(names)) if not _constant(rows, i)]
+    same = {names[i]: rows[0][i] for i in range(len(names)) if i not in varying} | same
+    columns = ", ".join([*(names[i] for i in varying), *same])
+    picks = ", ".join([*(f"json_extract(value, '$[{i}]')" for i in varying), *("?" * len(same))])
+    queue.append((f"INSERT INTO {name} ({columns}) SELECT {picks} FROM json_each(?)",
+                  (*_fixed(name, same), _json(_stored(name, names, rows, dump_json=False)))))
+
+
+def _fixed(table: str, same: dict) -> tuple:
+    return tuple(_stored(table, tuple(same), [tuple(same.values())], dump_json=True)[0]) if same else ()
+
+
+def _constant(rows: list, i: int) -> bool:
+    """Whether every row has the same value at i (first, middle and last looked at first)."""
+    first = rows[0][i]
+    if rows[-1][i] != first or rows[len(rows) // 2][i] != first:
+        return False
+    return all(row[i] == first for row in rows)
 
 
 def update_rows(session: Session, table: Table, key: str, names: tuple[str, ...], rows: list,
@@ -105,10 +122,6 @@ def time_text(moment: datetime) -> str:
 
 
 # -- the stored form -------------------------------------------------------------------
-
-def _picks(count: int) -> str:
-    return ", ".join(f"json_extract(value, '$[{i}]')" for i in range(count))
-
 
 def _json(rows: list) -> str:
     """orjson: some seven times faster than json on these arrays, and its time is the GIL's."""
