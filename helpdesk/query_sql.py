@@ -47,7 +47,7 @@ class Compiler:
         if f in ("status", "type", "channel"):
             return T[f].in_(values), T[f] if f == "type" else None
         if f == "priority":
-            return T.priority.in_(_priority_set(term)), None
+            return T.priority.in_(priority_set(term)), None
         if f == "id":
             return _ordered(T.id, term), None
         if f in ("created", "updated", "solved", "closed"):
@@ -154,7 +154,7 @@ def _ordered(col, term: Term) -> ColumnElement:
     return getattr(col, ORDERED_OPS[term.op])(term.values[0])
 
 
-def _priority_set(term: Term) -> list[str]:
+def priority_set(term: Term) -> list[str]:
     if term.op == "=":
         return list(term.values)
     rank = PRIORITIES.index(term.values[0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from helpdesk.services import people
 from helpdesk.services.batch import create_from_lines
 from helpdesk.services.imports import open_import, run_import
 from helpdesk.services.sla_policies import load_policies
+from helpdesk.services import sla_tracking
 from helpdesk.services.sla_tracking import track
 from tests.test_sla_desk import SLA_TOML, utc
 
@@ -22,11 +24,27 @@ CLOCK = ("policy", "target_seconds", "state", "started_at", "due_at", "warn_at",
          "breached_at", "elapsed_seconds", "warned_at", "breach_fired_at")
 
 
-def with_policies(desk, crew):
+# First in order, so every ticket is checked against it: free text only the database
+# can match, so an import leaves the clocks to it (after the insert).
+PHRASE_POLICY = """
+[[policies]]
+name = "Panic"
+match = '"kernel panic"'
+calendar = "always"
+first_response = "15m"
+"""
+
+
+def with_policies(desk, crew, toml=SLA_TOML):
     def setup(s):
-        load_policies(s, crew.admin, SLA_TOML, source="test.toml")
+        load_policies(s, crew.admin, toml, source="test.toml")
         people.get_or_create_org(s, "Acme", "vip")
     desk.write(setup)
+
+
+def with_phrase_policy_first(toml: str) -> str:
+    head, _, policies = toml.partition("[[policies]]")
+    return head + PHRASE_POLICY + "\n[[policies]]" + policies
 
 
 def stored(session) -> dict:
@@ -49,8 +67,15 @@ def recomputed(desk) -> dict:
     return desk.rehearse(again)
 
 
-def test_imported_tickets_get_the_clocks_the_per_ticket_path_gives(desk, crew, tmp_path):
-    with_policies(desk, crew)
+@pytest.mark.parametrize("needs_database", [False, True], ids=["worked-out-ahead", "phrase-policy"])
+def test_imported_tickets_get_the_clocks_the_per_ticket_path_gives(desk, crew, tmp_path, monkeypatch,
+                                                                   needs_database):
+    """Clocks worked out before the insert (policies Python can match) or by the
+    database after it (a policy matching free text) are the per-ticket path's."""
+    with_policies(desk, crew, with_phrase_policy_first(SLA_TOML) if needs_database else SLA_TOML)
+    after_insert = []
+    real = sla_tracking.track_created
+    monkeypatch.setattr(sla_tracking, "track_created", lambda s, ids, **kw: after_insert.append(ids) or real(s, ids, **kw))
     sheet = tmp_path / "ledger.csv"
     with sheet.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
@@ -79,6 +104,7 @@ def test_imported_tickets_get_the_clocks_the_per_ticket_path_gives(desk, crew, t
     assert urgent[0][1] == "breached"  # created 08:00 UTC, 1h to respond, now 12:00
     assert set(urgent[1]) == {"first_response", "resolution"}
     assert now[by_ext["A-4"]] == ((None, None, None, None), {})
+    assert bool(after_insert) == (needs_database or desk.backend != "sqlite")
 
 
 def test_json_lines_tickets_get_the_clocks_the_per_ticket_path_gives(desk, crew):

@@ -21,14 +21,18 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlmodel import Session
 
 from helpdesk import search
-from helpdesk.models import Event, Message, Ticket, TicketTag
+from helpdesk.models import Event, Message, SlaClock, Ticket, TicketTag
 from helpdesk.services import bus
 from helpdesk.services.actors import Actor
 from helpdesk.services.audit import record
 from helpdesk.services.bulk_sql import Queue, insert_rows, is_sqlite, listed, run_queued
 from helpdesk.services.import_people import PeopleBook
-from helpdesk.services.import_rows import Draft
+from helpdesk.services.import_rows import NOT_WORKED_OUT, Draft
 from helpdesk.services.indexing import reindex
+from helpdesk.services.sla_fresh import COLUMNS as CLOCK_COLUMNS
+from helpdesk.services.sla_fresh import ClocksAhead
+from helpdesk.services.sla_match import NewTicket, Undecided
+from helpdesk.services.sla_policies import stored_config
 
 T, M, G, E = Ticket.__table__, Message.__table__, TicketTag.__table__, Event.__table__
 _COLUMNS = (T.c.id, T.c.external_id, T.c.fingerprint, T.c.subject, T.c.status, T.c.priority,
@@ -58,6 +62,8 @@ class Batch:
     apply: bool = True  # False: a dry run, classify only
     planned: set[str] | None = None  # dry run: keys an earlier batch would have created
     queued: Queue | None = None  # SQLite write-behind: statements for finish_batch
+    ahead: ClocksAhead | None = None  # what work_out_clocks used on the drafts, before the transaction
+    clocks_stored: bool = False  # the new tickets' SLA clocks went in with them (sla_fresh.ClocksAhead)
 
 
 def import_batch(session: Session, batch: Batch, drafts: list[Draft]) -> Outcome:
@@ -79,7 +85,8 @@ def finish_batch(session: Session, batch: Batch, outcome: Outcome) -> Outcome:
     _run_queued(session, batch)
     if batch.apply and (outcome.created_ids or outcome.updated_ids):
         bus.publish(session, bus.DomainEvent("tickets.imported", None, batch.actor, data={
-            "ids": outcome.created_ids, "updated": outcome.updated_ids}))
+            "ids": outcome.created_ids, "updated": outcome.updated_ids,
+            "clocks_stored": batch.clocks_stored}))
     return outcome
 
 
@@ -176,7 +183,16 @@ def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
     if not drafts:
         return []
     rows = [_ticket_row(d, batch.now) for d in drafts]
-    ids = _insert_tickets(session, batch, rows)
+    if is_sqlite(session):
+        ids = _next_ids(session, len(rows))
+        summaries, clocks = _clocks_ahead(session, batch, ids, drafts, rows)
+        insert_rows(session, T, ("id", *_TICKET, *_SUMMARY), [
+            (tid, *row, *summary) for tid, row, summary in zip(ids, rows, summaries)],
+            batch.queued, same=_NEW_TICKET)
+        insert_rows(session, SlaClock.__table__, CLOCK_COLUMNS, clocks, batch.queued)
+    else:  # SQLAlchemy's ordered RETURNING (SQLite would go row by row)
+        ids = list(session.execute(insert(T).returning(T.c.id, sort_by_parameter_order=True),
+                                   [dict(zip(_TICKET, row)) | _NEW_TICKET for row in rows]).scalars())
     messages, tags, events = [], [], []
     label = batch.label
     for tid, draft, row in zip(ids, drafts, rows):
@@ -201,18 +217,78 @@ def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
     return ids
 
 
-def _insert_tickets(session: Session, batch: Batch, rows: list[tuple]) -> list[int]:
-    """Insert and return the new ids in row order. SQLite: the write transaction holds the
-    database lock (BEGIN IMMEDIATE), so numbering after max(id) is safe and lets one
-    statement do the work; SQLAlchemy's ordered RETURNING goes row by row there."""
-    if not is_sqlite(session):
-        return list(session.execute(insert(T).returning(T.c.id, sort_by_parameter_order=True),
-                                    [dict(zip(_TICKET, row)) | _NEW_TICKET for row in rows]).scalars())
+def _next_ids(session: Session, count: int) -> list[int]:
+    """SQLite: the write transaction holds the database lock (BEGIN IMMEDIATE), so
+    numbering after max(id) is safe, and one statement inserts them all."""
     first = (session.execute(select(func.max(T.c.id))).scalar() or 0) + 1
-    ids = list(range(first, first + len(rows)))
-    insert_rows(session, T, ("id", *_TICKET), [(tid, *row) for tid, row in zip(ids, rows)],
-                batch.queued, same=_NEW_TICKET)
-    return ids
+    return list(range(first, first + count))
+
+
+_SUMMARY = ("sla_policy", "sla_state", "sla_due_at", "sla_check_at")
+_NO_SUMMARY = (None, None, None, None)
+
+
+def work_out_clocks(session: Session, drafts: list[Draft], now: datetime) -> ClocksAhead | None:
+    """Outside the write transaction (an import reads the next batch meanwhile): the SLA
+    summary and clock rows of each draft not stored yet, for `_create` to number under
+    the lock. None when the database must match the policies (sla_match)."""
+    ahead = ClocksAhead.build(session, now, settle=True)
+    if ahead is None:
+        return None
+    stored = _existing(session, drafts)
+    try:
+        for draft in drafts:
+            if draft.key not in stored:
+                draft.clocks = _clocks_of(ahead, 0, draft, _ticket_row(draft, now))
+    except Undecided:
+        return None
+    return ahead
+
+
+def _clocks_ahead(session: Session, batch: Batch, ids: list[int], drafts: list[Draft],
+                  rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """The new tickets' SLA summary columns and clock rows, worked out before they are
+    stored when Python can match the policies (sla_match); else ([empty summaries], [])
+    and the subscriber does it after the insert (batch.clocks_stored stays False).
+    Drafts worked out ahead under the policies still stored are only numbered."""
+    nothing = [_NO_SUMMARY] * len(rows), []
+    ahead = batch.ahead
+    if ahead is None or ahead.config is not stored_config(session):
+        ahead = ClocksAhead.build(session, batch.now, settle=True)
+        for draft in drafts:
+            draft.clocks = NOT_WORKED_OUT
+    if ahead is None:
+        return nothing
+    clocks, summaries = [], []
+    try:
+        for tid, draft, row in zip(ids, drafts, rows):
+            done = draft.clocks
+            if done is NOT_WORKED_OUT:
+                done = _clocks_of(ahead, tid, draft, row)
+            if done is None:
+                summaries.append(_NO_SUMMARY)
+                continue
+            summary, clock_rows = done
+            summaries.append(summary)
+            clocks += [(tid, *clock[1:]) for clock in clock_rows]
+    except Undecided:
+        return nothing
+    batch.clocks_stored = True
+    return summaries, clocks
+
+
+def _clocks_of(ahead: ClocksAhead, tid: int, draft: Draft, row: tuple) -> tuple | None:
+    done = ahead.rows(tid, _new_ticket(draft, row))
+    return None if done is None else (done[1][1:], done[0])
+
+
+def _new_ticket(draft: Draft, row: tuple) -> NewTicket:
+    v = dict(zip(_TICKET, row))
+    return NewTicket(status=v["status"], priority=v["priority"], channel=v["channel"],
+                     created_at=v["created_at"], updated_at=v["updated_at"], type=v["type"],
+                     solved_at=v["solved_at"], closed_at=v["closed_at"], assignee_id=v["assignee_id"],
+                     team_id=v["team_id"], requester=draft.requester, organization=draft.organization,
+                     tags=draft.tags or [], fields=v["fields"])
 
 
 def _ticket_row(draft: Draft, now: datetime) -> tuple:

@@ -36,6 +36,9 @@ CHANNEL_WORDS = {
 _KEY_JUNK = re.compile(r"[^\w\-.]+")
 
 
+NOT_WORKED_OUT = object()  # Draft.clocks before import_batch.work_out_clocks
+
+
 @dataclass(slots=True)
 class Draft:
     """A ticket as one row describes it; only the fields whose cells had data are set."""
@@ -50,6 +53,8 @@ class Draft:
     messages: list[tuple[str, str, datetime | None, Ref | None, int | None, str | None]] = field(
         default_factory=list)  # (kind, body, at, contact, agent id, author name)
     indexed: str | None = None  # the search index's text of a new ticket (SQLite), made ahead
+    # (SLA summary columns, clock rows numbered 0) if created, worked out ahead; None: no clocks
+    clocks: tuple | None | object = NOT_WORKED_OUT
 
     def document(self) -> str:
         """The search text `indexing.documents` would read back for the new ticket."""

@@ -27,7 +27,7 @@ from helpdesk.models import utcnow
 from helpdesk.services import collector
 from helpdesk.services.actors import Actor, require
 from helpdesk.services.bulk_sql import is_sqlite
-from helpdesk.services.import_batch import Batch, Outcome, finish_batch, import_batch
+from helpdesk.services.import_batch import Batch, Outcome, finish_batch, import_batch, work_out_clocks
 from helpdesk.services.import_people import PeopleBook
 from helpdesk.services.import_rows import DraftMaker
 from helpdesk.services.write_behind import Finisher
@@ -200,12 +200,15 @@ class _Run:
 
     def write(self, actor: Actor, size: int) -> None:
         """Batch after batch; each one commits on the writer thread while the next is read."""
-        book, kept, finisher = self.maker.book, {}, Finisher(self.desk)
+        book, tuning, finisher = self.maker.book, _Tuning(), Finisher(self.desk)
         try:
             for drafts in self.batches(size):
+                now = utcnow()
+                with self.desk.read() as session:  # while the batch before commits
+                    ahead = work_out_clocks(session, drafts, now)
                 self._settle(finisher)
-                batch = Batch(actor, book, self.job.path.name, utcnow(), queued=[])
-                session, outcome = finisher.begin(partial(_plan, batch=batch, drafts=drafts, kept=kept))
+                batch = Batch(actor, book, self.job.path.name, now, queued=[], ahead=ahead)
+                session, outcome = finisher.begin(partial(_plan, batch=batch, drafts=drafts, tuning=tuning))
                 # bound now: the loop moves on while the writer thread runs it
                 finisher.finish(session, partial(finish_batch, batch=batch, outcome=outcome))
         finally:
@@ -213,8 +216,7 @@ class _Run:
                 self._settle(finisher)  # the batch in flight commits (or fails) before we stop
             finally:
                 finisher.close()
-                if kept:
-                    self.desk.write(lambda s: _restore(s, kept))
+                tuning.restore()
 
     def _settle(self, finisher: Finisher) -> None:
         outcome = finisher.wait()
@@ -234,31 +236,41 @@ class _Run:
                 self.report.add(import_batch(session, batch, drafts))
 
 
-def _plan(session: Session, *, batch: Batch, drafts: list, kept: dict) -> Outcome:
-    return import_batch(_tuned(session, kept), batch, drafts)
+def _plan(session: Session, *, batch: Batch, drafts: list, tuning: _Tuning) -> Outcome:
+    return import_batch(tuning.tuned(session), batch, drafts)
 
 
 # -- SQLite tuning for the run -----------------------------------------------------
 
 # A page cache that holds the ticket table's indexes (13 of them, each touched by every
 # insert) and checkpoints every ~80 MB of log instead of every 4 MB: a third off the
-# time SQLite takes. Set on the connection for the run, then put back.
+# time SQLite takes. Set on the connections the run writes with, then put back.
 _PRAGMAS = {"cache_size": -65536, "wal_autocheckpoint": 20000}
 
 
-def _tuned(session: Session, kept: dict) -> Session:
-    if is_sqlite(session):
-        connection = session.connection()
-        for name, value in _PRAGMAS.items():
-            kept.setdefault(name, connection.exec_driver_sql(f"PRAGMA {name}").scalar())
-            connection.exec_driver_sql(f"PRAGMA {name} = {value}")
-    return session
+class _Tuning:
+    def __init__(self):
+        self.before: dict[str, int] = {}
+        self.connections: list = []  # DB-API connections tuned (the pool may hand out several)
 
+    def tuned(self, session: Session) -> Session:
+        if is_sqlite(session):
+            connection = session.connection()
+            raw = connection.connection.dbapi_connection
+            if all(raw is not seen for seen in self.connections):
+                for name, value in _PRAGMAS.items():
+                    self.before.setdefault(name, connection.exec_driver_sql(f"PRAGMA {name}").scalar())
+                    connection.exec_driver_sql(f"PRAGMA {name} = {value}")
+                self.connections.append(raw)
+        return session
 
-def _restore(session: Session, kept: dict) -> None:
-    connection = session.connection()
-    for name, value in kept.items():
-        connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
+    def restore(self) -> None:
+        """Back to what they were, on every connection tuned (none of them is in a
+        transaction of the run any more; a pragma needs none)."""
+        for raw in self.connections:
+            for name, value in self.before.items():
+                raw.execute(f"PRAGMA {name} = {int(value)}")
+        self.connections.clear()
 
 
 # -- progress -----------------------------------------------------------------------
