@@ -283,12 +283,10 @@ def _clocks_of(ahead: ClocksAhead, tid: int, draft: Draft, row: tuple) -> tuple 
 
 
 def _new_ticket(draft: Draft, row: tuple) -> NewTicket:
-    v = dict(zip(_TICKET, row))
-    return NewTicket(status=v["status"], priority=v["priority"], channel=v["channel"],
-                     created_at=v["created_at"], updated_at=v["updated_at"], type=v["type"],
-                     solved_at=v["solved_at"], closed_at=v["closed_at"], assignee_id=v["assignee_id"],
-                     team_id=v["team_id"], requester=draft.requester, organization=draft.organization,
-                     tags=draft.tags or [], fields=v["fields"])
+    (_, status, priority, kind, channel, _, _, assignee, team, _, _, fields, created, updated, solved,
+     closed) = row  # _TICKET's order
+    return NewTicket(status, priority, channel, created, updated, kind, solved, closed, assignee, team,
+                     draft.requester, draft.organization, draft.tags or [], fields)
 
 
 def _ticket_row(draft: Draft, now: datetime) -> tuple:

@@ -62,9 +62,10 @@ class Draft:
         return document(self.values.get("subject", ""), who.name if who else None,
                         who.email if who else None, (m[1] for m in self.messages))
 
-    @property
-    def key(self) -> str:
-        return f"x:{self.external_id}" if self.external_id else f"f:{self.fingerprint}"
+    key: str = ""  # how the ticket is found again: "x:" + external id, else "f:" + fingerprint
+
+    def __post_init__(self) -> None:
+        self.key = f"x:{self.external_id}" if self.external_id else f"f:{self.fingerprint}"
 
 
 class DraftMaker:

@@ -35,7 +35,7 @@ Test = Callable[["NewTicket"], Truth]
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-@dataclass
+@dataclass(slots=True)
 class NewTicket:
     """What a policy's match can look at, as the ticket will be stored."""
 
