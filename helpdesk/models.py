@@ -237,6 +237,16 @@ class Setting(_Table, table=True):
     updated_at: datetime = ts(nullable=False)
 
 
+class ImportFingerprint(_Table, table=True):
+    """A sheet row an import already applied to a ticket, other than the latest one
+    (that is `ticket.fingerprint`): a sheet that logs a ticket's changes row by row
+    is not replayed over the agents' work when it is imported again."""
+
+    __tablename__ = "import_fingerprint"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    fingerprint: str = Field(primary_key=True)
+
+
 class SlaClock(_Table, table=True):
     """One SLA clock of one ticket (first_response, next_response, resolution)."""
 

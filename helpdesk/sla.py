@@ -181,7 +181,8 @@ def clocks_to_json(clocks: SlaClocks, now: datetime) -> dict[str, Any]:
 
 def _response_cycles(status: str, events: list[TimelineEvent], created: datetime) -> list[list]:
     """[start, stop-or-None] per wait for an agent reply; the first is first_response."""
-    cycles: list[list] = [[created, None]]
+    # created solved or closed (history brought in from elsewhere): answered as it came in
+    cycles: list[list] = [[created, created if status in STOPPED else None]]
     unanswered: datetime | None = None  # a customer message that arrived while solved
     for e in events:
         waiting = cycles[-1][1] is None

@@ -149,6 +149,42 @@ def test_a_log_repeating_an_id_keeps_the_last_state(desk, crew, tmp_path):
     assert tickets(desk)["INC1"].status == "solved"
 
 
+def test_a_log_imported_again_is_not_replayed_over_the_agents_work(desk, crew, tmp_path):
+    """Each row of a log was applied once; running the sheet again changes nothing, even
+    after an agent reopened the ticket (and the dry run says so too)."""
+    from helpdesk.services.tickets import TicketChanges, update_ticket
+
+    path = write_csv(tmp_path / "log.csv", [["number", "short description", "state", "priority"],
+                                            ["INC1", "Mail down", "New", "normal"],
+                                            ["INC1", "Mail down", "Active", "normal"],
+                                            ["INC1", "Mail down", "Resolved", "high"],
+                                            ["INC2", "VPN", "New", "low"]])
+    run(desk, crew.agent, path, batch=2)  # the log spans two batches
+    tid = tickets(desk)["INC1"].id
+    desk.write(lambda s: update_ticket(s, crew.agent, tid, TicketChanges(status="open", priority="low")))
+    with desk.read() as s:
+        events = s.execute(select(func.count()).select_from(Event).where(Event.ticket_id == tid)).scalar_one()
+
+    rehearsed = run(desk, crew.agent, path, dry_run=True)
+    again = run(desk, crew.agent, path, batch=2)
+
+    for report in (rehearsed, again):
+        assert (report.created, report.updated, report.unchanged) == (0, 0, 4)
+    inc1 = tickets(desk)["INC1"]
+    assert (inc1.status, inc1.priority) == ("open", "low")
+    with desk.read() as s:
+        assert s.execute(select(func.count()).select_from(Event).where(Event.ticket_id == tid)).scalar_one() == events
+
+
+def test_an_edited_row_of_a_log_is_applied(desk, crew, tmp_path):
+    rows = [["number", "short description", "state"], ["INC1", "Mail down", "New"], ["INC1", "Mail down", "Active"]]
+    run(desk, crew.agent, write_csv(tmp_path / "log.csv", rows))
+    rows[2][1] = "Mail down for everyone"
+    report = run(desk, crew.agent, write_csv(tmp_path / "log.csv", rows))
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert tickets(desk)["INC1"].subject == "Mail down for everyone"
+
+
 def test_requesters_match_by_phone_then_name(desk, crew, tmp_path):
     path = write_csv(tmp_path / "p.csv", [["Subject", "Customer Name", "Phone"],
                                           ["one", "Li Lei", "+86 138-0013-9000"],

@@ -72,6 +72,16 @@ def test_first_response_met():
     assert (fr.state, fr.met_at, fr.remaining_seconds, fr.due_at) == ("met", t(5, 9, 40), 20 * M, t(5, 10))
 
 
+def test_a_ticket_created_solved_is_answered_as_it_came_in():
+    """History brought in already solved or closed: its clocks are met at the start, never
+    running (else a reload of the policies would breach them and set off their actions)."""
+    for state in ("solved", "closed"):
+        done = compute_clocks(Timeline(created_at=t(5, 9), status=state), POLICY, OFFICE, t(9, 12))
+        assert [(c.state, c.met_at, c.breached_at) for c in (done.first_response, done.resolution)] == [
+            ("met", t(5, 9), None), ("met", t(5, 9), None)]
+        assert done.next_response is None
+
+
 def test_breach_exactly_at_the_due_second():
     assert clocks(now=t(5, 9, 59, 59)).first_response.state == "running"
     fr = clocks(now=t(5, 10)).first_response

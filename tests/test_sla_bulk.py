@@ -149,3 +149,23 @@ def test_the_sweep_leaves_imported_history_alone_and_acts_on_what_falls_due_late
     assert (ids["NEW"], "late") in tags and (ids["OLD"], "late") not in tags
     assert ids["OLD"] not in notes
     assert breached == {ids["OLD"], ids["NEW"]}
+
+
+def test_a_log_solving_a_ticket_in_the_same_import_stops_its_clocks(desk, crew, tmp_path):
+    """Created open by one row and solved by a later one: no clock of it still runs (they
+    are met, or it has none as solved history), and the sweep has nothing to fire for it."""
+    with_policies(desk, crew)
+    sheet = tmp_path / "log.csv"
+    with sheet.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["ID", "Subject", "Status", "Priority", "Customer Email", "Created at"])
+        writer.writerow(["L-1", "Down", "open", "urgent", "joe@example.com", "2026-01-05 08:00"])
+        writer.writerow(["L-1", "Down", "solved", "urgent", "joe@example.com", "2026-01-05 08:00"])
+    with time_machine.travel(NOW, tick=False):
+        report = run_import(desk, crew.admin, open_import(sheet))
+    assert (report.created, report.updated) == (1, 1)
+    with desk.read() as s:
+        ticket = s.execute(select(Ticket)).scalar_one()
+        clocks = s.execute(select(SlaClock)).scalars().all()
+    assert ticket.status == "solved" and ticket.sla_check_at is None
+    assert all(clock.met_at is not None for clock in clocks)

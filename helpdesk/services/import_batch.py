@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlmodel import Session
 
 from helpdesk import search
-from helpdesk.models import Event, Message, SlaClock, Ticket, TicketTag
+from helpdesk.models import Event, ImportFingerprint, Message, SlaClock, Ticket, TicketTag
 from helpdesk.services import bus
 from helpdesk.services.actors import Actor
 from helpdesk.services.audit import record
@@ -35,6 +35,7 @@ from helpdesk.services.sla_match import NewTicket, Undecided
 from helpdesk.services.sla_policies import stored_config
 
 T, M, G, E = Ticket.__table__, Message.__table__, TicketTag.__table__, Event.__table__
+F = ImportFingerprint.__table__
 _COLUMNS = (T.c.id, T.c.external_id, T.c.fingerprint, T.c.subject, T.c.status, T.c.priority,
             T.c.type, T.c.channel, T.c.requester_id, T.c.organization_id, T.c.assignee_id,
             T.c.team_id, T.c.fields, T.c.created_at, T.c.solved_at, T.c.closed_at)
@@ -110,6 +111,8 @@ def _parts(drafts: list[Draft]) -> list[list[Draft]]:
 
 def _import_part(session: Session, batch: Batch, drafts: list[Draft], outcome: Outcome) -> None:
     found = _existing(session, drafts)
+    applied = _applied_before(session, [(found[d.key].id, d.fingerprint) for d in drafts
+                                        if d.key in found and found[d.key].fingerprint != d.fingerprint])
     fresh, changed = [], []
     for draft in drafts:
         old = found.get(draft.key)
@@ -120,8 +123,8 @@ def _import_part(session: Session, batch: Batch, drafts: list[Draft], outcome: O
                 outcome.unchanged += 1
         elif old is None:
             fresh.append(draft)
-        elif old.fingerprint == draft.fingerprint:
-            outcome.unchanged += 1
+        elif old.fingerprint == draft.fingerprint or (old.id, draft.fingerprint) in applied:
+            outcome.unchanged += 1  # (an earlier row of a log of this ticket's changes)
         else:
             changed.append((draft, old))
     outcome.created += len(fresh)
@@ -153,6 +156,16 @@ def _existing(session: Session, drafts: list[Draft]) -> dict[str, object]:
             if _same_time(draft.values["created_at"], row.created_at):
                 found[draft.key] = row
     return found
+
+
+def _applied_before(session: Session, pairs: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (ticket id, row fingerprint) an import applied to the ticket
+    before the row it holds now (ImportFingerprint)."""
+    if not pairs:
+        return set()
+    ids = list({tid for tid, _ in pairs})
+    stored = session.execute(select(F.c.ticket_id, F.c.fingerprint).where(F.c.ticket_id.in_(listed(session, ids))))
+    return {(tid, fingerprint) for tid, fingerprint in stored} & set(pairs)
 
 
 def _same_time(a: datetime | None, b: datetime | None) -> bool:
@@ -313,9 +326,11 @@ def _update(session: Session, batch: Batch, changed: list, outcome: Outcome) -> 
         tags[tid].add(tag)
     for tid, body in session.execute(select(M.c.ticket_id, M.c.body).where(M.c.ticket_id.in_(ids))):
         bodies[tid].add(body)
-    touched = []
+    touched, replaced = [], []
     for draft, old in changed:
         diff, messages = _diff(draft, old, tags[old.id]), [m for m in draft.messages if m[1] not in bodies[old.id]]
+        if old.fingerprint:
+            replaced.append({"ticket_id": old.id, "fingerprint": old.fingerprint})
         if not diff and not messages:
             outcome.unchanged += 1  # new fingerprint, same content (e.g. columns moved)
             if batch.apply:
@@ -326,6 +341,8 @@ def _update(session: Session, batch: Batch, changed: list, outcome: Outcome) -> 
             outcome.updated_ids.append(old.id)
             _apply(session, batch, draft, old, diff, messages)
             touched.append(old.id)
+    if replaced and batch.apply:  # remembered, so a re-run does not apply those rows again
+        session.execute(insert(F), replaced)
     if touched:
         session.flush()
         reindex(session, touched)

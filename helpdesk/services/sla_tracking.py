@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from helpdesk.models import STATUSES, Event, Message, SlaClock, Ticket, utcnow
@@ -94,7 +94,9 @@ def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
     updated = list(event.data.get("updated", ()))
     for start in range(0, len(updated), _CHUNK):
         part = updated[start:start + _CHUNK]
-        active = session.execute(select(Ticket.id).where(Ticket.id.in_(part), Ticket.status.in_(ACTIVE))).scalars().all()
+        # being worked, or solved by this change while it had clocks (they stop now)
+        active = session.execute(select(Ticket.id).where(Ticket.id.in_(part), or_(
+            Ticket.status.in_(ACTIVE), Ticket.sla_policy.is_not(None)))).scalars().all()
         if active:
             track(session, list(active), now=now, actor=actor, reason=f"after {event.name}")
 
