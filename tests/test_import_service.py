@@ -208,12 +208,15 @@ def test_bad_rows_are_reported_skipped_and_written_to_the_rejects_file(desk, cre
     assert report.rejects_file == str(rejects)
     with open(rejects, encoding="utf-8-sig", newline="") as stream:
         rows = list(csv.reader(stream))
-    assert rows[0] == ["ID", "Subject", "Status", "Created", "reason"]
-    assert rows[1][:3] == ["2", "bad status", "frobbed"] and 'unknown status "frobbed"' in rows[1][4]
-    rows[1][2] = "open"  # fixed in a spreadsheet program, imported again
+    assert rows[0] == ["ID", "Subject", "Status", "Created", "rejected because"]
+    assert rows[1][:3] == ["2", "bad status", "frobbed"]
+    assert rows[1][4].startswith('row 3, Status: unknown status "frobbed"')
+    assert rows[2][4].startswith("row 4, subject:")
+    rows[1][2] = "open"  # fixed in a spreadsheet program, imported again as it is
     rows[2][1] = "now with a subject"
-    write_csv(rejects, [r[:4] for r in rows])
+    write_csv(rejects, rows)
     assert run(desk, crew.agent, rejects).created == 2
+    assert all(t.fields == {} for t in tickets(desk).values())  # the reason is not kept
 
 
 def test_strict_writes_nothing_when_a_row_is_bad(desk, crew, tmp_path):

@@ -181,7 +181,9 @@ class _Run:
     def batches(self, size: int) -> Iterator[list]:
         records = self.job.records()
         self.report.rows = 0
-        while chunk := list(islice(records, size)):
+        take = size // 8 if size >= 1000 else size  # a small first batch: the writer starts sooner
+        while chunk := list(islice(records, take)):
+            take = size
             self.report.rows += len(chunk)
             drafts = [self.maker.draft(r) for r in chunk if self._check(r)]
             yield drafts
@@ -195,7 +197,8 @@ class _Run:
         self.report.rejected += 1
         room = ERRORS_KEPT - len(self.report.errors)
         self.report.errors += problems[:max(0, room)]
-        self.rejected.append((record.raw, "; ".join(f"{e.column}: {e.reason}" for e in problems)))
+        reasons = "; ".join(f"{e.column}: {e.reason}" for e in problems)
+        self.rejected.append((record.raw, f"row {record.row}, {reasons}"))
         return False
 
     def write(self, actor: Actor, size: int) -> None:

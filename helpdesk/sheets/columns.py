@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from helpdesk.sheets.cells import column_letter
+from helpdesk.sheets.rejects import is_reason_header
 
 FIELDS = (
     "external_id", "subject", "description", "status", "priority", "type", "channel",
@@ -125,6 +126,8 @@ def plan_columns(headers: list[str], overrides=None) -> ColumnPlan:
             columns.append(_column(index, header, mapped[index], "map"))
         elif index in automatic:
             columns.append(Column(index, header, automatic[index]))
+        elif is_reason_header(header):  # a rejects file, fixed and imported again
+            columns.append(Column(index, header, IGNORE, None, "other"))
         else:
             columns.append(_custom(index, header))
     plan = ColumnPlan(columns)

@@ -31,11 +31,19 @@ def write_rejects(path: str | Path, headers: list[str], rejected: Iterable[Rejec
         raise Invalid(f"{path}: cannot write the rejects file ({error.strerror})") from None
 
 
+REASON = "rejected because"  # the added column; importing the fixed file again ignores it
+
+
 def _reason_header(headers: list[str]) -> str:
-    name = "reason"
+    name = REASON
     while name in headers:
         name = f"import {name}"
     return name
+
+
+def is_reason_header(header: str) -> bool:
+    """The column this module adds (importing a rejects file must not keep it as a field)."""
+    return re.fullmatch(rf"(?:import )*{REASON}", header.strip().casefold()) is not None
 
 
 def _padded(cells: list, width: int) -> list:

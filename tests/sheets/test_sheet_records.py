@@ -167,20 +167,20 @@ def test_rejects_csv_round_trip(text_file, tmp_path):
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     with out.open(encoding="utf-8-sig", newline="") as stream:
         rows = list(csv.reader(stream))
-    assert rows[0] == ["Subject", "Status", "Score", "reason"]
+    assert rows[0] == ["Subject", "Status", "Score", "rejected because"]
     assert rows[1][:3] == ["'=cmd|' /C calc'!A0", "bogus", "'-2+3"]
     assert rows[1][3].startswith("row 2, Status: unknown status")
     again = records(out)[0]  # fixed or not, the file imports again with the same text
-    assert again.values["subject"] == "=cmd|' /C calc'!A0" and again.fields["Score"] == "-2+3"
+    assert again.values["subject"] == "=cmd|' /C calc'!A0" and again.fields == {"Score": "-2+3"}
 
 
 def test_rejects_xlsx_keeps_dates_and_never_writes_formulas(xlsx_file, tmp_path):
     when = datetime(2025, 3, 5, 9, 30)
     out = tmp_path / "rejects.xlsx"
-    write_rejects(out, ["Subject", "Created", "reason"],
+    write_rejects(out, ["Subject", "Created", "rejected because"],
                   [(["=1+1", when], "bad\x01 status"), (["@x"], "no subject")])
     sheet = openpyxl.load_workbook(out).active
-    assert [c.value for c in sheet[1]] == ["Subject", "Created", "reason", "import reason"]
+    assert [c.value for c in sheet[1]] == ["Subject", "Created", "rejected because", "import rejected because"]
     assert [c.value for c in sheet[2]] == ["'=1+1", when, None, "bad status"]
     assert [c.value for c in sheet[3]] == ["'@x", None, None, "no subject"]
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
