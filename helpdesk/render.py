@@ -61,7 +61,7 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str
     out.print(t)
 
 
-WIDE = ("subject", "query", "meaning", "name", "requester", "assignee")
+WIDE = ("subject", "query", "meaning", "name", "requester", "assignee", "value")
 
 
 def lines(items: Iterable[tuple[str, Any]]) -> None:

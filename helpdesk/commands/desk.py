@@ -53,7 +53,13 @@ def config_get(key: Optional[str] = typer.Argument(None, help="A key, or nothing
     values = read(lambda s, _w: all_settings(s))
     if json_out:
         return render.emit_json(values)
-    render.table(("key", "value", "meaning"), ([k, values.get(k, ""), KNOWN.get(k, "")] for k in sorted(set(KNOWN) | set(values))))
+    render.table(("key", "value", "meaning"), ([k, _shown(values.get(k, "")), KNOWN.get(k, "")]
+                                               for k in sorted(set(KNOWN) | set(values))))
+
+
+def _shown(value) -> str:
+    """A structured setting (e.g. sla.config) in brief: `config get KEY` prints it whole."""
+    return value if isinstance(value, str) else "{…}"
 
 
 @config.command("set")

@@ -198,6 +198,16 @@ def test_views_and_config(staffed):
     assert staffed("config", "get", "nope.key").code == 3
 
 
+def test_config_get_lists_every_key_with_structured_values_in_brief(staffed):
+    assert staffed("init").code == 0  # stores the SLA policies as a JSON setting
+    assert staffed("config", "set", "mail.from", "help@example.com", who=ADA).code == 0
+    table = staffed("config", "get").out
+    assert "mail.from" in table and "help@example.com" in table
+    assert "sla.config     {…}" in table
+    assert "calendars" not in table  # the policies themselves: only with the key
+    assert "calendars" in staffed("config", "get", "sla.config").out
+
+
 def test_help_everywhere(cli):
     for args in (["--help"], ["ticket", "--help"], ["ticket", "create", "--help"], ["ticket", "bulk", "--help"]):
         r = cli(*args)
