@@ -181,9 +181,7 @@ class _Run:
     def batches(self, size: int) -> Iterator[list]:
         records = self.job.records()
         self.report.rows = 0
-        take = size // 8 if size >= 1000 else size  # a small first batch: the writer starts sooner
-        while chunk := list(islice(records, take)):
-            take = size
+        while chunk := list(islice(records, size)):
             self.report.rows += len(chunk)
             drafts = [self.maker.draft(r) for r in chunk if self._check(r)]
             yield drafts
