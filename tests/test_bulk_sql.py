@@ -3,6 +3,7 @@ stored exactly as SQLAlchemy would store them (times, JSON, one value for all ro
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -68,17 +69,26 @@ def test_columns_with_one_value_for_all_rows_are_stored_like_the_rest(desk):
     names = ("id", "subject", "status", "priority", "type", "channel", "fields", "created_at",
              "updated_at", "version")
     at = datetime(2025, 3, 5, 9, 30, 0, 250, tzinfo=SHANGHAI)
-    rows = [(first, f"ticket {first}", "open", "high", None, "phone", {"product": "小工具"}, at,
+    rows = [(first, f"ticket {first}", "open", "high", None, "phone", {}, at,
              datetime(2025, 3, 5, first, tzinfo=UTC), 1) for first in (21, 22, 23)]
+    rows += [(24, "equal, not the same", "open", "high", None, "phone", {"n": True}, at,
+              datetime(2025, 3, 5, 4, tzinfo=UTC), True)]  # True == 1, {"n": True} == {"n": 1}
+    rows += [(25, "equal, not the same", "open", "high", None, "phone", {"n": 1}, at,
+              datetime(2025, 3, 5, 5, tzinfo=UTC), 1)]
 
     def go(session):
         queue = []
-        bulk_sql.insert_rows(session, Ticket.__table__, names, rows, queue)
+        bulk_sql.insert_rows(session, Ticket.__table__, names, rows[:3], queue)
         assert "json_extract(value, '$[6]')" not in queue[0][0]  # fields: sent once
         assert "json_extract(value, '$[8]')" in queue[0][0]  # updated_at differs
+        bulk_sql.insert_rows(session, Ticket.__table__, names, rows[3:], queue)
+        assert "json_extract(value, '$[6]')" in queue[1][0] and "json_extract(value, '$[9]')" in queue[1][0]
         bulk_sql.run_queued(session, queue)
     desk.write(go)
     with desk.read() as s:
         got = [tuple(getattr(t, n) for n in names) for t in s.execute(
-            select(Ticket).where(Ticket.id.in_([21, 22, 23])).order_by(Ticket.id)).scalars()]
+            select(Ticket).where(Ticket.id.in_([21, 22, 23, 24, 25])).order_by(Ticket.id)).scalars()]
     assert got == [(*row[:7], at.astimezone(UTC), *row[8:]) for row in rows]
+    with desk.read() as s:  # as stored: Python's == would not tell true from 1
+        raw = s.connection().exec_driver_sql("SELECT fields FROM ticket WHERE id IN (24, 25) ORDER BY id").scalars().all()
+    assert [json.loads(text) for text in raw] == [{"n": True}, {"n": 1}] and "true" in raw[0] and "true" not in raw[1]

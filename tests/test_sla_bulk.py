@@ -151,21 +151,29 @@ def test_the_sweep_leaves_imported_history_alone_and_acts_on_what_falls_due_late
     assert breached == {ids["OLD"], ids["NEW"]}
 
 
-def test_a_log_solving_a_ticket_in_the_same_import_stops_its_clocks(desk, crew, tmp_path):
-    """Created open by one row and solved by a later one: no clock of it still runs (they
-    are met, or it has none as solved history), and the sweep has nothing to fire for it."""
+def test_a_log_in_one_batch_gets_the_clocks_of_each_tickets_last_state(desk, crew, tmp_path):
+    """Rows that change a ticket again later in the batch: its clocks are those of where
+    the log ends (as the per-ticket path gives them), never of its first row. Solved
+    there: no clock, nothing for the sweep to fire."""
     with_policies(desk, crew)
     sheet = tmp_path / "log.csv"
     with sheet.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(["ID", "Subject", "Status", "Priority", "Customer Email", "Created at"])
-        writer.writerow(["L-1", "Down", "open", "urgent", "joe@example.com", "2026-01-05 08:00"])
-        writer.writerow(["L-1", "Down", "solved", "urgent", "joe@example.com", "2026-01-05 08:00"])
+        writer.writerow(["L-1", "Down", "open", "urgent", "joe@example.com", "2026-01-05 11:30"])
+        writer.writerow(["L-2", "Slow", "new", "urgent", "joe@example.com", "2026-01-05 08:00"])
+        writer.writerow(["L-1", "Down", "solved", "urgent", "joe@example.com", "2026-01-05 11:30"])
+        writer.writerow(["L-2", "Slow", "open", "normal", "joe@example.com", "2026-01-05 08:00"])
     with time_machine.travel(NOW, tick=False):
         report = run_import(desk, crew.admin, open_import(sheet))
-    assert (report.created, report.updated) == (1, 1)
+    assert (report.created, report.updated) == (2, 2)
     with desk.read() as s:
-        ticket = s.execute(select(Ticket)).scalar_one()
-        clocks = s.execute(select(SlaClock)).scalars().all()
-    assert ticket.status == "solved" and ticket.sla_check_at is None
-    assert all(clock.met_at is not None for clock in clocks)
+        now = stored(s)
+        ids = {t.external_id: t.id for t in s.execute(select(Ticket)).scalars()}
+    assert now[ids["L-1"]] == ((None, None, None, None), {})  # solved: history, no clocks
+    assert now[ids["L-2"]] == recomputed(desk)[ids["L-2"]]
+    assert now[ids["L-2"]][0][0] == "Office"  # its last priority's policy, not Urgent's
+    from helpdesk.services.escalations import sweep
+
+    fired = desk.write(lambda s: sweep(s, now=utc(2026, 1, 6, 12))).fired
+    assert ids["L-1"] not in {tid for tid, *_ in fired}

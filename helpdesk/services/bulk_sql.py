@@ -64,11 +64,15 @@ def _fixed(table: str, same: dict) -> tuple:
 
 
 def _constant(rows: list, i: int) -> bool:
-    """Whether every row has the same value at i (first, middle and last looked at first)."""
+    """Whether every row has the same value at i (first, middle and last looked at first).
+    Of one type too (True == 1), and a JSON value only when empty ({"n": True} == {"n": 1})."""
     first = rows[0][i]
+    kind = type(first)
+    if isinstance(first, (dict, list)) and first:
+        return False
     if rows[-1][i] != first or rows[len(rows) // 2][i] != first:
         return False
-    return all(row[i] == first for row in rows)
+    return all(row[i] == first and type(row[i]) is kind for row in rows)
 
 
 def update_rows(session: Session, table: Table, key: str, names: tuple[str, ...], rows: list,

@@ -64,7 +64,8 @@ class Batch:
     planned: set[str] | None = None  # dry run: keys an earlier batch would have created
     queued: Queue | None = None  # SQLite write-behind: statements for finish_batch
     ahead: ClocksAhead | None = None  # what work_out_clocks used on the drafts, before the transaction
-    clocks_stored: bool = False  # the new tickets' SLA clocks went in with them (sla_fresh.ClocksAhead)
+    clocked: list[int] = field(default_factory=list)  # new tickets whose SLA clocks went in with them
+    repeated: set[str] = field(default_factory=set)  # keys on several rows of the batch (a log)
 
 
 def import_batch(session: Session, batch: Batch, drafts: list[Draft]) -> Outcome:
@@ -73,7 +74,9 @@ def import_batch(session: Session, batch: Batch, drafts: list[Draft]) -> Outcome
     outcome = Outcome()
     if batch.apply:
         batch.book.save(session)
-    for number, part in enumerate(_parts(drafts)):
+    parts = _parts(drafts)
+    batch.repeated = {d.key for part in parts[1:] for d in part}  # a later part repeats each
+    for number, part in enumerate(parts):
         if number:
             _run_queued(session, batch)  # a later part must see the tickets an earlier one made
         _import_part(session, batch, part, outcome)
@@ -87,7 +90,7 @@ def finish_batch(session: Session, batch: Batch, outcome: Outcome) -> Outcome:
     if batch.apply and (outcome.created_ids or outcome.updated_ids):
         bus.publish(session, bus.DomainEvent("tickets.imported", None, batch.actor, data={
             "ids": outcome.created_ids, "updated": outcome.updated_ids,
-            "clocks_stored": batch.clocks_stored}))
+            "clocked": batch.clocked}))
     return outcome
 
 
@@ -261,8 +264,10 @@ def work_out_clocks(session: Session, drafts: list[Draft], now: datetime) -> Clo
 def _clocks_ahead(session: Session, batch: Batch, ids: list[int], drafts: list[Draft],
                   rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
     """The new tickets' SLA summary columns and clock rows, worked out before they are
-    stored when Python can match the policies (sla_match); else ([empty summaries], [])
-    and the subscriber does it after the insert (batch.clocks_stored stays False).
+    stored when Python can match the policies (sla_match); their ids go to
+    batch.clocked. The rest get empty summaries, and the subscriber works theirs out
+    after the batch: all of them when the database must match the policies, and
+    those a later row of the batch changes again (a log: clocks for the last state).
     Drafts worked out ahead under the policies still stored are only numbered."""
     nothing = [_NO_SUMMARY] * len(rows), []
     ahead = batch.ahead
@@ -272,12 +277,14 @@ def _clocks_ahead(session: Session, batch: Batch, ids: list[int], drafts: list[D
             draft.clocks = NOT_WORKED_OUT
     if ahead is None:
         return nothing
-    clocks, summaries = [], []
+    clocks, summaries, clocked = [], [], []
     try:
         for tid, draft, row in zip(ids, drafts, rows):
-            done = draft.clocks
+            done = None if draft.key in batch.repeated else draft.clocks
             if done is NOT_WORKED_OUT:
                 done = _clocks_of(ahead, tid, draft, row)
+            if draft.key not in batch.repeated:
+                clocked.append(tid)
             if done is None:
                 summaries.append(_NO_SUMMARY)
                 continue
@@ -286,7 +293,7 @@ def _clocks_ahead(session: Session, batch: Batch, ids: list[int], drafts: list[D
             clocks += [(tid, *clock[1:]) for clock in clock_rows]
     except Undecided:
         return nothing
-    batch.clocks_stored = True
+    batch.clocked += clocked
     return summaries, clocks
 
 

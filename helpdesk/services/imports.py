@@ -11,6 +11,7 @@ went in are found again by external id or fingerprint and left alone."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -269,8 +270,11 @@ class _Tuning:
         """Back to what they were, on every connection tuned (none of them is in a
         transaction of the run any more; a pragma needs none)."""
         for raw in self.connections:
-            for name, value in self.before.items():
-                raw.execute(f"PRAGMA {name} = {int(value)}")
+            try:
+                for name, value in self.before.items():
+                    raw.execute(f"PRAGMA {name} = {int(value)}")
+            except sqlite3.Error:  # closed by the pool since: nothing left to put back
+                continue
         self.connections.clear()
 
 

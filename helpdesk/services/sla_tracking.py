@@ -87,8 +87,8 @@ def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
     longer be kept or broken there, and computing one per row would cost the import."""
     now, actor = utcnow(), event.actor or SYSTEM
     created, imported = list(event.data.get("ids", ())), event.name == "tickets.imported"
-    if event.data.get("clocks_stored"):  # worked out before the insert (sla_fresh.ClocksAhead)
-        created = []
+    clocked = set(event.data.get("clocked", ()))  # worked out before the insert (sla_fresh.ClocksAhead)
+    created = [tid for tid in created if tid not in clocked]
     for start in range(0, len(created), _BULK_CHUNK):
         track_created(session, created[start:start + _BULK_CHUNK], now=now, settle=imported)
     updated = list(event.data.get("updated", ()))
