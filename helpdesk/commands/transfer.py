@@ -101,11 +101,13 @@ def _print_report(report) -> None:
     for warning in report.warnings:
         render.say(f"warning: {warning}", style="yellow")
     verb = "would be" if report.dry_run else ""
-    rows = [("created", report.created), ("updated", report.updated), ("unchanged", report.unchanged),
-            ("rejected", report.rejected), ("warnings", len(report.warnings)),
-            ("new requesters", report.new_requesters), ("new organizations", report.new_organizations)]
+    # counted per row: a sheet that logs a ticket's changes updates one ticket several times
+    rows = [("created a ticket", report.created), ("updated a ticket", report.updated),
+            ("changed nothing", report.unchanged), ("rejected", report.rejected),
+            ("warnings", len(report.warnings)), ("new requesters", report.new_requesters),
+            ("new organizations", report.new_organizations)]
     render.say(f"{report.rows:,} rows read from {report.file}")
-    render.table(("tickets" + (f" ({verb})" if verb else ""), "count"),
+    render.table(("rows" + (f" ({verb})" if verb else ""), "count"),
                  [(name, f"{count:,}") for name, count in rows])
     if report.rejects_file:
         render.say(f"bad rows written to {report.rejects_file}: fix them there and import that file")
