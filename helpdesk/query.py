@@ -26,7 +26,7 @@ PRIORITIES = ("low", "normal", "high", "urgent")  # in order, for priority:>=hig
 SLA_STATES = ("breached", "paused", "running", "met", "warning")
 DATE_FIELDS = ("created", "updated", "solved", "closed")
 ORDERED_FIELDS = ("priority", "id", *DATE_FIELDS)
-ALIASES = {"tier": "org.tier", "number": "id"}
+ALIASES = {"tier": "org.tier", "number": "id", "ext": "external"}
 
 FIELDS = {
     "status": "new, open, pending, on_hold, solved, closed, or active (not yet solved)",
@@ -47,6 +47,7 @@ FIELDS = {
     "closed": "when the ticket was closed; same forms as created",
     "sla": "breached, paused, running, met, warning, or due<2h (due within 2h)",
     "field.KEY": "a custom field, e.g. field.serial:ABC123",
+    "external": "its number in the system it came from (the id column of an import), as written there",
 }
 
 SYNTAX_HELP = (
@@ -164,6 +165,10 @@ def _priority_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
 
 def _word_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
     return "=", _unique(value.strip().lower() for value in raw.values)
+
+
+def _exact_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
+    return "=", _unique(value.strip() for value in raw.values)  # case kept: T-001 is not t-001
 
 
 def _custom_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
@@ -306,6 +311,7 @@ _READERS: dict[str, Reader] = {
     "priority": _priority_values,
     "id": _id_values,
     "sla": _sla_values,
+    "external": _exact_values,
     **{name: _date_values for name in DATE_FIELDS},
     **{
         name: _word_values

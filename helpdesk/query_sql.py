@@ -50,6 +50,8 @@ class Compiler:
             return T.priority.in_(priority_set(term)), None
         if f == "id":
             return _ordered(T.id, term), None
+        if f == "external":
+            return T.external_id.in_(values), T.external_id
         if f in ("created", "updated", "solved", "closed"):
             return _ordered(T[f"{f}_at"], term), T[f"{f}_at"] if f in ("solved", "closed") else None
         if f == "tag":

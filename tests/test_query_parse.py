@@ -336,6 +336,13 @@ def test_describe_normalises():
     )
 
 
+def test_external_ids_keep_their_case_and_round_trip():
+    query = parse("ext:GD-0042,T-7 -external:\"ID 9\"", now=NOW, tz=SHANGHAI)
+    assert [(t.field, t.values, t.negated) for t in query.terms] == [
+        ("external", ("GD-0042", "T-7"), False), ("external", ("ID 9",), True)]
+    assert parse(describe(query), now=NOW, tz=SHANGHAI) == query
+
+
 def test_describe_writes_dates_as_utc_instants():
     described = describe(parse("created:2026-01-01 updated:<7d", now=NOW, tz=SHANGHAI))
     assert described == (

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from helpdesk import search
 from helpdesk.errors import Invalid
+from helpdesk.models import Ticket
 from helpdesk.services import conversation, people
 from helpdesk.services.listing import find_tickets
 from helpdesk.services.tickets import NewTicket, TicketChanges, create_ticket, update_ticket
@@ -32,6 +33,7 @@ def tickets(desk, crew):
             "ok": mk(subject="Is it ok to reboot", body="ok?", requester="alice@example.com", type="question"),
         }
         update_ticket(s, crew.agent, ids["vip"], TicketChanges(status="pending"))
+        s.get(Ticket, ids["refund"]).external_id = "GD-0042"  # as an import stores a sheet's id
         conversation.add_agent_message(s, crew.agent, ids["ok"], "Yes, reboot the 打印机 please")
         return ids
 
@@ -45,6 +47,10 @@ def ids(desk, actor, text, **kw):
 
 @pytest.mark.parametrize("query, expected", [
     ("status:new", {"printer", "refund", "japanese"}),
+    ("external:GD-0042", {"refund"}),
+    ("ext:GD-0042,GD-9", {"refund"}),
+    ("ext:gd-0042", set()),  # as written in the sheet
+    ("-external:GD-0042", {"printer", "japanese", "vip", "ok"}),
     ("status:open,pending", {"vip", "ok"}),
     ("-status:new", {"vip", "ok"}),
     ("priority:>=high", {"printer", "refund"}),
