@@ -24,6 +24,7 @@ def test_dry_run_prints_the_mapping_and_writes_nothing(staffed, tmp_path):
     done = staffed("import", str(path), "--dry-run", who=BOB)
     assert done.code == 0
     assert "单号  ->  external_id" in done.err and "dry run: nothing was written" in done.err
+    assert 't.csv, sheet "t", read as utf-8, comma-separated, header on row 1' in done.err
     assert 'unknown status "乱写"' in done.err
     assert staffed("ticket", "list", "--json").json()["total"] == 0
     assert not (tmp_path / "t.rejects.csv").exists()

@@ -11,6 +11,7 @@ from helpdesk import render
 from helpdesk.commands.common import JSON, desk, read
 
 SHOWN_ERRORS = 20
+_DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "bar"}
 
 
 def import_(
@@ -55,7 +56,11 @@ def import_(
 
 
 def _print_mapping(job) -> None:
-    render.say(f"{job.path.name}, sheet \"{job.source.sheet_name}\", header on row {job.source.header_row}:")
+    source = job.source
+    read_as = ""
+    if source.encoding:  # a text file: what was sniffed, so a wrong guess shows before the import
+        read_as = f", read as {source.encoding}, {_DELIMITERS.get(source.delimiter, repr(source.delimiter))}-separated"
+    render.say(f"{job.path.name}, sheet \"{source.sheet_name}\"{read_as}, header on row {source.header_row}:")
     for line in job.mapping():
         render.say(f"  {line}")
 
