@@ -185,6 +185,30 @@ def test_an_edited_row_of_a_log_is_applied(desk, crew, tmp_path):
     assert tickets(desk)["INC1"].subject == "Mail down for everyone"
 
 
+@pytest.mark.parametrize("edited", [1, 2], ids=["first-row", "middle-row"])
+def test_an_earlier_row_of_a_log_edited_later_does_not_roll_the_ticket_back(desk, crew, tmp_path, edited):
+    """The log's last row is where the ticket is: fixing a typo in an earlier row and
+    importing again leaves it there (the rows up to the last applied one are done)."""
+    rows = [["number", "short description", "state"], ["INC1", "Mail dwn", "New"],
+            ["INC1", "Mail dwn", "Active"], ["INC1", "Mail dwn", "Resolved"]]
+    run(desk, crew.agent, write_csv(tmp_path / "log.csv", rows))
+    rows[edited][1] = "Mail down"
+    report = run(desk, crew.agent, write_csv(tmp_path / "log.csv", rows))
+    assert (report.updated, report.unchanged) == (0, 3)
+    assert tickets(desk)["INC1"].status == "solved"
+
+
+def test_a_log_returning_to_an_earlier_state_ends_there(desk, crew, tmp_path):
+    rows = [["number", "short description", "state"], ["INC1", "Mail down", "New"],
+            ["INC1", "Mail down", "Pending"], ["INC1", "Mail down", "New"], ["INC1", "Mail down", "Pending"],
+            ["INC1", "Mail down", "New"]]
+    report = run(desk, crew.agent, write_csv(tmp_path / "log.csv", rows))
+    assert (report.created, report.updated) == (1, 4)
+    assert tickets(desk)["INC1"].status == "new"
+    again = run(desk, crew.agent, write_csv(tmp_path / "log.csv", rows))
+    assert (again.updated, again.unchanged) == (0, 5)
+
+
 def test_requesters_match_by_phone_then_name(desk, crew, tmp_path):
     path = write_csv(tmp_path / "p.csv", [["Subject", "Customer Name", "Phone"],
                                           ["one", "Li Lei", "+86 138-0013-9000"],

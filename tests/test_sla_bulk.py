@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -177,3 +178,32 @@ def test_a_log_in_one_batch_gets_the_clocks_of_each_tickets_last_state(desk, cre
 
     fired = desk.write(lambda s: sweep(s, now=utc(2026, 1, 6, 12))).fired
     assert ids["L-1"] not in {tid for tid, *_ in fired}
+
+
+def test_a_logs_changes_are_dated_by_the_sheet_so_clocks_count_its_history(desk, crew, tmp_path):
+    """A row's changes are recorded at its Updated time (kept in order, not in the future):
+    solved at 08:30 in the sheet is solved at 08:30 for the clocks, also once a policy
+    reload recomputes them, not at the moment of the import."""
+    from helpdesk.models import Event
+    from helpdesk.services.sla_tracking import recompute_open
+
+    with_policies(desk, crew)
+    sheet = tmp_path / "log.csv"
+    with sheet.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["ID", "Subject", "Status", "Priority", "Customer Email", "Created at", "Updated at"])
+        writer.writerow(["L-1", "Down", "open", "urgent", "joe@example.com", "2026-01-05 08:00", "2026-01-05 08:00"])
+        writer.writerow(["L-1", "Down", "solved", "urgent", "joe@example.com", "2026-01-05 08:00", "2026-01-05 08:30"])
+        writer.writerow(["L-2", "Later", "open", "urgent", "joe@example.com", "2026-01-05 08:00", "2030-01-01 00:00"])
+        writer.writerow(["L-2", "Later", "pending", "urgent", "joe@example.com", "2026-01-05 08:00", "2030-01-01 00:00"])
+    with time_machine.travel(NOW, tick=False):
+        run_import(desk, crew.admin, open_import(sheet, tz=ZoneInfo("UTC")))
+        desk.write(lambda s: recompute_open(s, now=NOW))
+    with desk.read() as s:
+        ids = {t.external_id: t.id for t in s.execute(select(Ticket)).scalars()}
+        changed = dict(s.execute(select(Event.ticket_id, Event.at).where(Event.field == "status")).all())
+        clocks = {(c.ticket_id, c.kind): c for c in s.execute(select(SlaClock)).scalars()}
+    assert changed[ids["L-1"]] == utc(2026, 1, 5, 8, 30)
+    assert changed[ids["L-2"]] == NOW  # a time in the future: now
+    resolution = clocks[ids["L-1"], "resolution"]
+    assert (resolution.state, resolution.met_at) == ("met", utc(2026, 1, 5, 8, 30))

@@ -13,11 +13,13 @@ through a whole statement without the GIL, while executemany needs it for every 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from helpdesk import search
@@ -74,12 +76,14 @@ def import_batch(session: Session, batch: Batch, drafts: list[Draft]) -> Outcome
     outcome = Outcome()
     if batch.apply:
         batch.book.save(session)
+    found = _existing(session, drafts)
+    drafts = _past_what_was_applied(session, drafts, found, outcome)
     parts = _parts(drafts)
-    batch.repeated = {d.key for part in parts[1:] for d in part}  # a later part repeats each
+    batch.repeated = {key for key, rows in Counter(d.key for d in drafts).items() if rows > 1}
     for number, part in enumerate(parts):
         if number:
             _run_queued(session, batch)  # a later part must see the tickets an earlier one made
-        _import_part(session, batch, part, outcome)
+        _import_part(session, batch, part, outcome, found if number == 0 else None)
     if batch.queued is None:
         finish_batch(session, batch, outcome)
     return outcome
@@ -112,10 +116,29 @@ def _parts(drafts: list[Draft]) -> list[list[Draft]]:
     return [*parts, current] if current else parts
 
 
-def _import_part(session: Session, batch: Batch, drafts: list[Draft], outcome: Outcome) -> None:
-    found = _existing(session, drafts)
-    applied = _applied_before(session, [(found[d.key].id, d.fingerprint) for d in drafts
-                                        if d.key in found and found[d.key].fingerprint != d.fingerprint])
+def _past_what_was_applied(session: Session, drafts: list[Draft], found: dict,
+                           outcome: Outcome) -> list[Draft]:
+    """A sheet that logs a ticket's changes holds several rows for it, in order. Its
+    rows up to the last one an import already applied (the ticket's current row, or
+    one remembered in import_fingerprint) are done: counted unchanged, so a re-run
+    never replays the log over what agents did since. The rows after it are new
+    (appended to the log, or edited) and go in, in order."""
+    known = _applied(session, {found[d.key].id for d in drafts if d.key in found})
+    last: dict[str, int] = {}  # key -> the index of its last row already applied
+    for index, draft in enumerate(drafts):
+        old = found.get(draft.key)
+        if old is not None and (draft.fingerprint == old.fingerprint or draft.fingerprint in known.get(old.id, ())):
+            last[draft.key] = index
+    if not last:
+        return drafts
+    kept = [draft for index, draft in enumerate(drafts) if index > last.get(draft.key, -1)]
+    outcome.unchanged += len(drafts) - len(kept)
+    return kept
+
+
+def _import_part(session: Session, batch: Batch, drafts: list[Draft], outcome: Outcome,
+                 found: dict | None = None) -> None:
+    found = _existing(session, drafts) if found is None else found
     fresh, changed = [], []
     for draft in drafts:
         old = found.get(draft.key)
@@ -126,8 +149,8 @@ def _import_part(session: Session, batch: Batch, drafts: list[Draft], outcome: O
                 outcome.unchanged += 1
         elif old is None:
             fresh.append(draft)
-        elif old.fingerprint == draft.fingerprint or (old.id, draft.fingerprint) in applied:
-            outcome.unchanged += 1  # (an earlier row of a log of this ticket's changes)
+        elif old.fingerprint == draft.fingerprint:
+            outcome.unchanged += 1
         else:
             changed.append((draft, old))
     outcome.created += len(fresh)
@@ -161,14 +184,14 @@ def _existing(session: Session, drafts: list[Draft]) -> dict[str, object]:
     return found
 
 
-def _applied_before(session: Session, pairs: list[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which of these (ticket id, row fingerprint) an import applied to the ticket
-    before the row it holds now (ImportFingerprint)."""
-    if not pairs:
-        return set()
-    ids = list({tid for tid, _ in pairs})
-    stored = session.execute(select(F.c.ticket_id, F.c.fingerprint).where(F.c.ticket_id.in_(listed(session, ids))))
-    return {(tid, fingerprint) for tid, fingerprint in stored} & set(pairs)
+def _applied(session: Session, ids: set[int]) -> dict[int, set[str]]:
+    """Ticket id -> the fingerprints of rows an import applied to it before its current one."""
+    known: dict[int, set[str]] = defaultdict(set)
+    if ids:
+        for tid, fingerprint in session.execute(select(F.c.ticket_id, F.c.fingerprint).where(
+                F.c.ticket_id.in_(listed(session, list(ids))))):
+            known[tid].add(fingerprint)
+    return known
 
 
 def _same_time(a: datetime | None, b: datetime | None) -> bool:
@@ -333,6 +356,7 @@ def _update(session: Session, batch: Batch, changed: list, outcome: Outcome) -> 
         tags[tid].add(tag)
     for tid, body in session.execute(select(M.c.ticket_id, M.c.body).where(M.c.ticket_id.in_(ids))):
         bodies[tid].add(body)
+    since = _last_status_change(session, ids)
     touched, replaced = [], []
     for draft, old in changed:
         diff, messages = _diff(draft, old, tags[old.id]), [m for m in draft.messages if m[1] not in bodies[old.id]]
@@ -346,13 +370,23 @@ def _update(session: Session, batch: Batch, changed: list, outcome: Outcome) -> 
         outcome.updated += 1
         if batch.apply:
             outcome.updated_ids.append(old.id)
-            _apply(session, batch, draft, old, diff, messages)
+            at = _changed_at(draft, since.get(old.id) or old.created_at, batch.now)
+            _apply(session, batch, draft, old, diff, messages, at)
+            since[old.id] = at
             touched.append(old.id)
     if replaced and batch.apply:  # remembered, so a re-run does not apply those rows again
-        session.execute(insert(F), replaced)
+        session.execute(_insert_new(session, F), replaced)
     if touched:
         session.flush()
         reindex(session, touched)
+
+
+def _insert_new(session: Session, table):
+    """INSERT that skips rows already there (a log that returns to an earlier state; two
+    imports changing one ticket at once on PostgreSQL)."""
+    if is_sqlite(session):
+        return sqlite_insert(table).on_conflict_do_nothing()
+    return postgresql_insert(table).on_conflict_do_nothing()
 
 
 def _diff(draft: Draft, old, old_tags: set[str]) -> dict:
@@ -388,7 +422,21 @@ def _diff_times(v: dict, old, diff: dict) -> None:
         diff["closed_at"] = (None, v.get("updated_at") or solved or old.solved_at or old.created_at)
 
 
-def _apply(session: Session, batch: Batch, draft: Draft, old, diff: dict, messages: list) -> None:
+def _last_status_change(session: Session, ids: list[int]) -> dict[int, datetime]:
+    return dict(session.execute(select(E.c.ticket_id, func.max(E.c.at)).where(
+        E.c.ticket_id.in_(ids), E.c.entity == "ticket", E.c.field == "status").group_by(E.c.ticket_id)).all())
+
+
+def _changed_at(draft: Draft, after: datetime, now: datetime) -> datetime:
+    """When a row's changes happened: its own updated time (each row of a log carries when
+    its state began, and SLA clocks are counted from the history), kept after the
+    ticket's last status change so the history stays in order, and not after now."""
+    at = draft.values.get("updated_at")
+    return now if at is None else min(max(at, after), now)
+
+
+def _apply(session: Session, batch: Batch, draft: Draft, old, diff: dict, messages: list,
+           at: datetime) -> None:
     values = {name: new for name, (_, new) in diff.items() if name != "tags"}
     values.update(fingerprint=draft.fingerprint, updated_at=batch.now, version=T.c.version + 1)
     session.execute(update(T).where(T.c.id == old.id).values(**values))
@@ -411,8 +459,8 @@ def _apply(session: Session, batch: Batch, draft: Draft, old, diff: dict, messag
             for key in sorted(set(before) | set(after)):
                 if before.get(key) != after.get(key):
                     record(session, batch.actor, "ticket", old.id, f"field.{key}", before.get(key),
-                           after.get(key), reason=reason, at=batch.now)
+                           after.get(key), reason=reason, at=at)
         else:
             record(session, batch.actor, "ticket", old.id, name.removesuffix("_id"), before, after,
-                   reason=reason, at=batch.now)
+                   reason=reason, at=at)
 
