@@ -36,6 +36,12 @@ first_response = "15m"
 """
 
 
+def sheet_of(path, rows):
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    return path
+
+
 def with_policies(desk, crew, toml=SLA_TOML):
     def setup(s):
         load_policies(s, crew.admin, toml, source="test.toml")
@@ -77,20 +83,14 @@ def test_imported_tickets_get_the_clocks_the_per_ticket_path_gives(desk, crew, t
     after_insert = []
     real = sla_tracking.track_created
     monkeypatch.setattr(sla_tracking, "track_created", lambda s, ids, **kw: after_insert.append(ids) or real(s, ids, **kw))
-    sheet = tmp_path / "ledger.csv"
-    with sheet.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["ID", "Subject", "Description", "Status", "Priority", "Customer Email",
-                         "Organization", "Created at", "Tags", "Comment"])
-        writer.writerow(["A-1", "Down", "All down", "open", "urgent", "joe@example.com", "", "2026-01-05 08:00", "",
-                         "2026-01-05 08:20;Bob Agent;rebooting the switch"])  # a note: no reply
-        writer.writerow(["A-2", "VIP asks", "Hello", "new", "normal", "vera@acme.example", "Acme", "2026-01-05 11:00",
-                         "", ""])
-        writer.writerow(["A-3", "Berlin", "Guten Tag", "pending", "low", "max@example.de", "", "2026-01-02 09:00",
-                         "berlin", "waiting for the customer"])
-        writer.writerow(["A-4", "Old one", "Done", "solved", "high", "joe@example.com", "", "2025-12-01 09:00", "", ""])
-        writer.writerow(["A-5", "Older", "Closed", "closed", "urgent", "joe@example.com", "", "2025-11-01 09:00", "",
-                         ""])
+    sheet = sheet_of(tmp_path / "ledger.csv", [
+        ["ID", "Subject", "Description", "Status", "Priority", "Customer Email", "Organization", "Created at", "Tags", "Comment"],
+        ["A-1", "Down", "All down", "open", "urgent", "joe@example.com", "", "2026-01-05 08:00", "", "2026-01-05 08:20;Bob Agent;rebooting the switch"],  # a note: no reply
+        ["A-2", "VIP asks", "Hello", "new", "normal", "vera@acme.example", "Acme", "2026-01-05 11:00", "", ""],
+        ["A-3", "Berlin", "Guten Tag", "pending", "low", "max@example.de", "", "2026-01-02 09:00", "berlin", "waiting for the customer"],
+        ["A-4", "Old one", "Done", "solved", "high", "joe@example.com", "", "2025-12-01 09:00", "", ""],
+        ["A-5", "Older", "Closed", "closed", "urgent", "joe@example.com", "", "2025-11-01 09:00", "", ""],
+    ])
     with time_machine.travel(NOW, tick=False):
         report = run_import(desk, crew.admin, open_import(sheet))
     assert report.created == 5 and not report.errors
@@ -131,12 +131,11 @@ def test_the_sweep_leaves_imported_history_alone_and_acts_on_what_falls_due_late
     from helpdesk.services.listing import find_tickets
 
     with_policies(desk, crew)
-    sheet = tmp_path / "ledger.csv"
-    with sheet.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["ID", "Subject", "Priority", "Customer Email", "Assignee", "Created at"])
-        writer.writerow(["OLD", "Down since morning", "urgent", "joe@example.com", "bob@example.com", "2026-01-05 08:00"])
-        writer.writerow(["NEW", "Down just now", "urgent", "joe@example.com", "bob@example.com", "2026-01-05 11:45"])
+    sheet = sheet_of(tmp_path / "ledger.csv", [
+        ["ID", "Subject", "Priority", "Customer Email", "Assignee", "Created at"],
+        ["OLD", "Down since morning", "urgent", "joe@example.com", "bob@example.com", "2026-01-05 08:00"],
+        ["NEW", "Down just now", "urgent", "joe@example.com", "bob@example.com", "2026-01-05 11:45"],
+    ])
     with time_machine.travel(NOW, tick=False):
         run_import(desk, crew.admin, open_import(sheet))
     later = utc(2026, 1, 5, 13)  # NEW's first response (1h) fell due at 12:45
@@ -157,14 +156,13 @@ def test_a_log_in_one_batch_gets_the_clocks_of_each_tickets_last_state(desk, cre
     the log ends (as the per-ticket path gives them), never of its first row. Solved
     there: no clock, nothing for the sweep to fire."""
     with_policies(desk, crew)
-    sheet = tmp_path / "log.csv"
-    with sheet.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["ID", "Subject", "Status", "Priority", "Customer Email", "Created at"])
-        writer.writerow(["L-1", "Down", "open", "urgent", "joe@example.com", "2026-01-05 11:30"])
-        writer.writerow(["L-2", "Slow", "new", "urgent", "joe@example.com", "2026-01-05 08:00"])
-        writer.writerow(["L-1", "Down", "solved", "urgent", "joe@example.com", "2026-01-05 11:30"])
-        writer.writerow(["L-2", "Slow", "open", "normal", "joe@example.com", "2026-01-05 08:00"])
+    sheet = sheet_of(tmp_path / "log.csv", [
+        ["ID", "Subject", "Status", "Priority", "Customer Email", "Created at"],
+        ["L-1", "Down", "open", "urgent", "joe@example.com", "2026-01-05 11:30"],
+        ["L-2", "Slow", "new", "urgent", "joe@example.com", "2026-01-05 08:00"],
+        ["L-1", "Down", "solved", "urgent", "joe@example.com", "2026-01-05 11:30"],
+        ["L-2", "Slow", "open", "normal", "joe@example.com", "2026-01-05 08:00"],
+    ])
     with time_machine.travel(NOW, tick=False):
         report = run_import(desk, crew.admin, open_import(sheet))
     assert (report.created, report.updated) == (2, 2)
@@ -188,14 +186,13 @@ def test_a_logs_changes_are_dated_by_the_sheet_so_clocks_count_its_history(desk,
     from helpdesk.services.sla_tracking import recompute_open
 
     with_policies(desk, crew)
-    sheet = tmp_path / "log.csv"
-    with sheet.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["ID", "Subject", "Status", "Priority", "Customer Email", "Created at", "Updated at"])
-        writer.writerow(["L-1", "Down", "open", "urgent", "joe@example.com", "2026-01-05 08:00", "2026-01-05 08:00"])
-        writer.writerow(["L-1", "Down", "solved", "urgent", "joe@example.com", "2026-01-05 08:00", "2026-01-05 08:30"])
-        writer.writerow(["L-2", "Later", "open", "urgent", "joe@example.com", "2026-01-05 08:00", "2030-01-01 00:00"])
-        writer.writerow(["L-2", "Later", "pending", "urgent", "joe@example.com", "2026-01-05 08:00", "2030-01-01 00:00"])
+    sheet = sheet_of(tmp_path / "log.csv", [
+        ["ID", "Subject", "Status", "Priority", "Customer Email", "Created at", "Updated at"],
+        ["L-1", "Down", "open", "urgent", "joe@example.com", "2026-01-05 08:00", "2026-01-05 08:00"],
+        ["L-1", "Down", "solved", "urgent", "joe@example.com", "2026-01-05 08:00", "2026-01-05 08:30"],
+        ["L-2", "Later", "open", "urgent", "joe@example.com", "2026-01-05 08:00", "2030-01-01 00:00"],
+        ["L-2", "Later", "pending", "urgent", "joe@example.com", "2026-01-05 08:00", "2030-01-01 00:00"],
+    ])
     with time_machine.travel(NOW, tick=False):
         run_import(desk, crew.admin, open_import(sheet, tz=ZoneInfo("UTC")))
         desk.write(lambda s: recompute_open(s, now=NOW))
