@@ -146,7 +146,7 @@ class ImportScreen(Screen):
         bar.update(total=message.report.rows or 1, progress=message.report.rows or 1)
         self._say("#import-result", "Imported:\n" + summary(message.report))
         self.previewed = None
-        self.notify(f"imported {message.report.created} new tickets; {message.report.updated} rows updated one")
+        self.notify(f"imported {message.report.created} new tickets; {message.report.updated} rows updated existing ones")
 
     @on(Worker.StateChanged)
     def worker_failed(self, event: Worker.StateChanged) -> None:

@@ -32,7 +32,7 @@ from helpdesk.services.import_people import PeopleBook
 from helpdesk.services.import_rows import NOT_WORKED_OUT, Draft
 from helpdesk.services.indexing import reindex
 from helpdesk.services.sla_fresh import COLUMNS as CLOCK_COLUMNS
-from helpdesk.services.sla_fresh import ClocksAhead
+from helpdesk.services.sla_fresh import SUMMARY, ClocksAhead
 from helpdesk.services.sla_match import NewTicket, Undecided
 from helpdesk.services.sla_policies import stored_config
 
@@ -225,7 +225,7 @@ def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
     if is_sqlite(session):
         ids = _next_ids(session, len(rows))
         summaries, clocks = _clocks_ahead(session, batch, ids, drafts, rows)
-        insert_rows(session, T, ("id", *_TICKET, *_SUMMARY), [
+        insert_rows(session, T, ("id", *_TICKET, *SUMMARY), [
             (tid, *row, *summary) for tid, row, summary in zip(ids, rows, summaries)],
             batch.queued, same=_NEW_TICKET)
         insert_rows(session, SlaClock.__table__, CLOCK_COLUMNS, clocks, batch.queued)
@@ -263,8 +263,7 @@ def _next_ids(session: Session, count: int) -> list[int]:
     return list(range(first, first + count))
 
 
-_SUMMARY = ("sla_policy", "sla_state", "sla_due_at", "sla_check_at")
-_NO_SUMMARY = (None, None, None, None)
+_NO_SUMMARY = (None,) * len(SUMMARY)
 
 
 def work_out_clocks(session: Session, drafts: list[Draft], now: datetime) -> ClocksAhead | None:
@@ -303,15 +302,12 @@ def _clocks_ahead(session: Session, batch: Batch, ids: list[int], drafts: list[D
     clocks, summaries, clocked = [], [], []
     try:
         for tid, draft, row in zip(ids, drafts, rows):
-            done = None if draft.key in batch.repeated else draft.clocks
-            if done is NOT_WORKED_OUT:
-                done = _clocks_of(ahead, tid, draft, row)
-            if draft.key not in batch.repeated:
-                clocked.append(tid)
-            if done is None:
+            if draft.key in batch.repeated:  # the subscriber: clocks of where the log ends
                 summaries.append(_NO_SUMMARY)
                 continue
-            summary, clock_rows = done
+            done = draft.clocks if draft.clocks is not NOT_WORKED_OUT else _clocks_of(ahead, tid, draft, row)
+            clocked.append(tid)
+            summary, clock_rows = done or (_NO_SUMMARY, ())
             summaries.append(summary)
             clocks += [(tid, *clock[1:]) for clock in clock_rows]
     except Undecided:

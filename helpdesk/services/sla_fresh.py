@@ -25,6 +25,8 @@ from helpdesk.sla_config import SlaConfig
 # a row per clock, in the order of sla_clock's columns
 COLUMNS = ("ticket_id", "kind", "policy", "target_seconds", "state", "started_at", "due_at", "warn_at",
            "met_at", "breached_at", "elapsed_seconds", "warned_at", "breach_fired_at")
+# the ticket's summary columns, in the order of `rows`' summary after the ticket id
+SUMMARY = ("sla_policy", "sla_state", "sla_due_at", "sla_check_at")
 _RANK = {"paused": 1, "running": 2, "warning": 3, "breached": 4}  # sla_tracking.STATE_RANK's order
 
 

@@ -38,7 +38,7 @@ from helpdesk.services.audit import record
 from helpdesk.services.bulk_sql import Queue, insert_rows, is_sqlite, listed, run_queued, update_rows
 from helpdesk.services.clocks import is_running
 from helpdesk.services.sla_fresh import COLUMNS as FRESH_COLUMNS
-from helpdesk.services.sla_fresh import FreshClocks
+from helpdesk.services.sla_fresh import SUMMARY, FreshClocks
 from helpdesk.services.sla_policies import policies_for, policy_index, stored_config
 from helpdesk.sla import Clock, Policy, SlaClocks, Timeline, TimelineEvent, compute_clocks
 from helpdesk.sla_config import SlaConfig
@@ -102,7 +102,6 @@ def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
 
 
 _BULK_CHUNK = 5000  # tickets per round of track_created: bounds the rows held in memory
-_SUMMARY = ("sla_policy", "sla_state", "sla_due_at", "sla_check_at")
 
 
 def track_created(session: Session, ticket_ids: list[int], *, now: datetime, settle: bool = False) -> int:
@@ -112,11 +111,11 @@ def track_created(session: Session, ticket_ids: list[int], *, now: datetime, set
     marked fired, so the sweep does not act on history: no flood of notifications,
     tags and reassignments for what went wrong before the desk took over.
 
-    What `track(..., fresh=True)` does, without ORM objects (`sla_fresh`): new tickets
-    have no clock rows and no policy yet, so their clocks go in with one INSERT and
-    their summary columns with one UPDATE (on SQLite, each one statement over a JSON
-    array: no GIL needed while it runs, which matters on the import's write-behind
-    thread). Ticket objects already in the session are not refreshed."""
+    What `track` would store, without its ORM objects (`sla_fresh`): new tickets have no
+    clock rows and no policy yet, so their clocks go in with one INSERT and their
+    summary columns with one UPDATE (on SQLite, each one statement over a JSON array:
+    no GIL needed while it runs, which matters on the import's write-behind thread).
+    Ticket objects already in the session are not refreshed."""
     config = stored_config(session)
     if config is None or not config.policies or not ticket_ids:
         return 0
@@ -134,7 +133,7 @@ def track_created(session: Session, ticket_ids: list[int], *, now: datetime, set
             summaries.append(summary_row)
     queue: Queue | None = [] if is_sqlite(session) else None
     insert_rows(session, SlaClock.__table__, FRESH_COLUMNS, clocks, queue)
-    update_rows(session, Ticket.__table__, "id", _SUMMARY, summaries, queue)
+    update_rows(session, Ticket.__table__, "id", SUMMARY, summaries, queue)
     if queue:
         run_queued(session, queue)
     return len(summaries)
