@@ -22,7 +22,16 @@ import time
 from pathlib import Path
 
 from bench import dataset
-from bench.common import Result, Target, markdown_table, median, p95, process_seconds, say, timings
+from bench.common import (
+    Result,
+    Target,
+    markdown_table,
+    median,
+    p95,
+    process_seconds,
+    say,
+    timings,
+)
 
 ADMIN = "alice.smith@desk.example"  # agent 1 of every generated dataset
 SMALL_DESK = 1_000
@@ -160,11 +169,11 @@ class BigDesk:
     """The generated desk opened both through helpdesk (measured) and plain sqlite3 (floor)."""
 
     def __init__(self, path: Path):
-        from helpdesk.db import open_desk
-        from helpdesk.models import Agent
         from sqlalchemy import select
 
-        from helpdesk.services.actors import SYSTEM, actor_of
+        from helpdesk.db import open_desk
+        from helpdesk.models import Agent
+        from helpdesk.services.core.actors import SYSTEM, actor_of
 
         self.path = path
         self.desk = open_desk(str(path), migrate=False)  # read-only use: never upgrade a cached file
@@ -174,7 +183,7 @@ class BigDesk:
         self.raw = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
 
     def find(self, text: str, *, count: bool) -> None:
-        from helpdesk.services.listing import find_tickets
+        from helpdesk.services.tickets.listing import find_tickets
 
         with self.desk.read() as s:
             find_tickets(s, self.actor, text, limit=PAGE, count=count)

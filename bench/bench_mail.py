@@ -46,10 +46,10 @@ def messages(count: int, seed: int = 6):
 def run(count: int) -> list[Result]:
     from helpdesk.db import open_desk
     from helpdesk.mail import parse_message
-    from helpdesk.services import people
-    from helpdesk.services.actors import ANONYMOUS, actor_of
-    from helpdesk.services.mail_intake import ingest_all, messages_in
-    from helpdesk.services.settings import set_setting
+    from helpdesk.services.core.actors import ANONYMOUS, actor_of
+    from helpdesk.services.core.settings import set_setting
+    from helpdesk.services.mail.intake import ingest_all, messages_in
+    from helpdesk.services.people import agents
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["HELPDESK_ATTACHMENTS"] = str(Path(tmp) / "blobs")
@@ -65,8 +65,8 @@ def run(count: int) -> list[Result]:
         desk = open_desk(str(Path(tmp) / "desk.db"))
 
         def setup(s):
-            people.add_agent(s, ANONYMOUS, "ada@bench.example", "Ada")
-            set_setting(s, actor_of(people.get_agent(s, "ada@bench.example")), "mail.from", "support@acme.test")
+            agents.add_agent(s, ANONYMOUS, "ada@bench.example", "Ada")
+            set_setting(s, actor_of(agents.get_agent(s, "ada@bench.example")), "mail.from", "support@acme.test")
 
         desk.write(setup)
         say("ingesting")

@@ -138,16 +138,16 @@ def build_desk(folder: Path, tickets: int, due: int, now: datetime):
 
     from helpdesk.db import open_desk
     from helpdesk.models import Message, SlaClock, Ticket
-    from helpdesk.services import people
-    from helpdesk.services.actors import ANONYMOUS, actor_of
-    from helpdesk.services.sla_policies import load_policies
+    from helpdesk.services.core.actors import ANONYMOUS, actor_of
+    from helpdesk.services.people import agents as agent_book
+    from helpdesk.services.sla.loading import load_policies
 
     desk = open_desk(str(folder / "bench.db"))
 
     def setup(s):
-        admin = actor_of(people.add_agent(s, ANONYMOUS, "admin@bench.example", "Admin"))
-        people.add_team(s, admin, "support")
-        agents = [people.add_agent(s, admin, f"a{i}@bench.example", f"Agent {i}", team="support").id for i in range(5)]
+        admin = actor_of(agent_book.add_agent(s, ANONYMOUS, "admin@bench.example", "Admin"))
+        agent_book.add_team(s, admin, "support")
+        agents = [agent_book.add_agent(s, admin, f"a{i}@bench.example", f"Agent {i}", team="support").id for i in range(5)]
         load_policies(s, admin, SWEEP_POLICIES, recompute=False)
         return agents
 

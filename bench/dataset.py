@@ -273,7 +273,7 @@ BULK_TABLES = ("ticket", "ticket_tag", "message", "contact", "organization")
 def _create_schema(path: Path) -> None:
     """The state `helpdesk init` leaves: migrated schema plus shipped defaults (SLA policies)."""
     from helpdesk.db import open_desk
-    from helpdesk.services.setup import initialise
+    from helpdesk.services.desk.setup import initialise
 
     desk = open_desk(str(path))
     initialise(desk)

@@ -121,8 +121,8 @@ class HelpdeskApp(App):
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def open_desk(self) -> None:
         from helpdesk.errors import HelpdeskError
-        from helpdesk.services.actors import ANONYMOUS, resolve_actor
-        from helpdesk.services.changes import desk_stamp
+        from helpdesk.services.core.actors import ANONYMOUS, resolve_actor
+        from helpdesk.services.core.changes import desk_stamp
         from helpdesk.userconfig import acting_agent
 
         if self.desk is None:
@@ -143,7 +143,7 @@ class HelpdeskApp(App):
 
     @staticmethod
     def _read_reference(s) -> Reference:
-        from helpdesk.services.queues import assignable_agents, known_tags
+        from helpdesk.services.tickets.queues import assignable_agents, known_tags
 
         return Reference([(a.email, a.name) for a in assignable_agents(s)], known_tags(s))
 
@@ -188,7 +188,7 @@ class HelpdeskApp(App):
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def poll(self) -> None:
         """One cheap look at the desk; the next is scheduled when this one has finished."""
-        from helpdesk.services.changes import changed_tickets, desk_stamp
+        from helpdesk.services.core.changes import changed_tickets, desk_stamp
 
         with self.desk.read() as s:
             stamp = desk_stamp(s)
@@ -203,7 +203,7 @@ class HelpdeskApp(App):
         if agent_id is None:
             return []
         try:
-            from helpdesk.services import notifications
+            from helpdesk.services.core import notifications
         except ImportError:
             return self._sla_alerts(s, agent_id)
         fresh = list(notifications.unread(s, agent_id, since_id=self.last_notification))
@@ -215,7 +215,7 @@ class HelpdeskApp(App):
         return [str(_field(n, "text")) for n in fresh]
 
     def _sla_alerts(self, s, agent_id: int) -> list[str]:
-        from helpdesk.services.changes import sla_alerts
+        from helpdesk.services.core.changes import sla_alerts
 
         now = sla_alerts(s, agent_id)
         seen, self.sla_seen = self.sla_seen, now
@@ -251,9 +251,9 @@ class HelpdeskApp(App):
 
     def read_ticket(self, ticket_id: int) -> tuple[dict, dict | None]:
         """The detail of one ticket and its requester card (call from a worker thread)."""
-        from helpdesk.services.listing import ticket_detail
-        from helpdesk.services.queues import requester_card
-        from helpdesk.services.tickets import get_ticket
+        from helpdesk.services.tickets.lifecycle import get_ticket
+        from helpdesk.services.tickets.listing import ticket_detail
+        from helpdesk.services.tickets.queues import requester_card
 
         with self.desk.read() as s:
             ticket = get_ticket(s, ticket_id)

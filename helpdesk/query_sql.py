@@ -14,7 +14,15 @@ from sqlmodel import Session
 
 from helpdesk import search
 from helpdesk.errors import Invalid
-from helpdesk.models import PRIORITIES, Agent, Contact, Organization, Team, Ticket, TicketTag
+from helpdesk.models import (
+    PRIORITIES,
+    Agent,
+    Contact,
+    Organization,
+    Team,
+    Ticket,
+    TicketTag,
+)
 from helpdesk.query import Query, Term
 
 T = Ticket.__table__.c

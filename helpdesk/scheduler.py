@@ -50,7 +50,7 @@ def register(name: str, interval: float, run: Callable[[Desk], Any]) -> Job:
 def sla_sweep(desk: Desk) -> dict:
     """Fire every SLA warning and breach that is due, in batches of one transaction each."""
     from helpdesk.models import utcnow
-    from helpdesk.services.escalations import sweep
+    from helpdesk.services.sla.escalations import sweep
 
     totals = None
     for _ in range(SWEEP_BATCHES_MAX):
@@ -63,13 +63,13 @@ def sla_sweep(desk: Desk) -> dict:
 
 
 def mail_fetch(desk: Desk) -> Any:
-    from helpdesk.services.imap_fetch import fetch_job
+    from helpdesk.services.mail.imap import fetch_job
 
     return fetch_job(desk)
 
 
 def mail_send(desk: Desk) -> Any:
-    from helpdesk.services.outbox import send_job
+    from helpdesk.services.mail.outbox import send_job
 
     return send_job(desk)
 
@@ -156,7 +156,9 @@ def _raise_stop(*_args) -> None:
 
 
 def _new_scheduler():
-    from apscheduler.schedulers.background import BackgroundScheduler  # lazily: the CLI must start fast
+    from apscheduler.schedulers.background import (
+        BackgroundScheduler,  # lazily: the CLI must start fast
+    )
 
     return BackgroundScheduler(timezone=timezone.utc)
 

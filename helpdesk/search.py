@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Integer, bindparam, column, text as sql
+from sqlalchemy import Integer, bindparam, column
+from sqlalchemy import text as sql
 from sqlalchemy.sql.elements import ColumnElement
 
 from helpdesk.errors import Invalid

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from helpdesk.db import open_desk
-from helpdesk.services import people
-from helpdesk.services.actors import ANONYMOUS, actor_of
+from helpdesk.services.core.actors import ANONYMOUS, actor_of
+from helpdesk.services.people import agents
 
 
 @pytest.fixture(autouse=True)
@@ -74,12 +74,12 @@ def crew(desk) -> Crew:
     """An admin, an agent (team support) and a viewer."""
 
     def make(s):
-        people.add_agent(s, ANONYMOUS, "ada@example.com", "Ada Admin")
-        admin = actor_of(people.get_agent(s, "ada@example.com"))
-        people.add_team(s, admin, "support")
-        people.add_team(s, admin, "billing")
-        agent = people.add_agent(s, admin, "bob@example.com", "Bob Agent", "agent", "support")
-        viewer = people.add_agent(s, admin, "vic@example.com", "Vic Viewer", "viewer")
+        agents.add_agent(s, ANONYMOUS, "ada@example.com", "Ada Admin")
+        admin = actor_of(agents.get_agent(s, "ada@example.com"))
+        agents.add_team(s, admin, "support")
+        agents.add_team(s, admin, "billing")
+        agent = agents.add_agent(s, admin, "bob@example.com", "Bob Agent", "agent", "support")
+        viewer = agents.add_agent(s, admin, "vic@example.com", "Vic Viewer", "viewer")
         return Crew(admin, actor_of(agent), actor_of(viewer))
 
     return desk.write(make)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from helpdesk.db import Desk
-    from helpdesk.services.actors import Actor
+    from helpdesk.services.core.actors import Actor
 
 
 @dataclass
@@ -50,7 +50,7 @@ def reset() -> None:
 
 
 def actor(session: Session) -> Actor:
-    from helpdesk.services.actors import resolve_actor
+    from helpdesk.services.core.actors import resolve_actor
     from helpdesk.userconfig import acting_agent
 
     return resolve_actor(session, acting_agent(options.who))

@@ -21,7 +21,7 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample agents, co
 
     Example: helpdesk init --demo && helpdesk
     """
-    from helpdesk.services.setup import initialise
+    from helpdesk.services.desk.setup import initialise
 
     d = desk()
     summary = initialise(d, demo=demo)
@@ -45,7 +45,7 @@ def backup(file: Path = typer.Argument(..., help="Where to write the copy (must 
 @config.command("get")
 def config_get(key: Optional[str] = typer.Argument(None, help="A key, or nothing for all."), json_out: bool = JSON) -> None:
     """Show a setting (or all of them)."""
-    from helpdesk.services.settings import KNOWN, all_settings, require_setting
+    from helpdesk.services.core.settings import KNOWN, all_settings, require_setting
 
     if key:
         value = read(lambda s, _w: require_setting(s, key))
@@ -65,7 +65,7 @@ def _shown(value) -> str:
 @config.command("set")
 def config_set(key: str = typer.Argument(...), value: str = typer.Argument(...), json_out: bool = JSON) -> None:
     """Set a setting (admins only). Example: helpdesk config set mail.from support@example.com"""
-    from helpdesk.services.settings import set_setting
+    from helpdesk.services.core.settings import set_setting
 
     write(lambda s, who: set_setting(s, who, key, value))
     render.emit_json({key: value}) if json_out else render.say(f"{key} = {value}")
@@ -74,7 +74,7 @@ def config_set(key: str = typer.Argument(...), value: str = typer.Argument(...),
 @config.command("unset")
 def config_unset(key: str = typer.Argument(...)) -> None:
     """Remove a setting (admins only)."""
-    from helpdesk.services.settings import unset_setting
+    from helpdesk.services.core.settings import unset_setting
 
     removed = write(lambda s, who: unset_setting(s, who, key))
     render.say(f"{key} removed" if removed else f"{key} was not set")
@@ -85,7 +85,7 @@ def view_add(name: str = typer.Argument(...), query: str = typer.Argument(..., h
              shared: bool = typer.Option(False, "--shared", help="Visible to every agent (admins only)."),
              json_out: bool = JSON) -> None:
     """Save a query as a named view. Example: helpdesk view add "VIP open" 'status:open org.tier:vip'"""
-    from helpdesk.services.saved_views import add_view
+    from helpdesk.services.tickets.views import add_view
 
     v = write(lambda s, who: add_view(s, who, name, query, shared=shared))
     render.emit_json({"name": v.name, "query": v.query, "shared": v.agent_id is None}) if json_out else render.say(f"saved view {v.name}")
@@ -94,7 +94,7 @@ def view_add(name: str = typer.Argument(...), query: str = typer.Argument(..., h
 @views.command("list")
 def view_list(json_out: bool = JSON) -> None:
     """List the views I can see."""
-    from helpdesk.services.saved_views import list_views
+    from helpdesk.services.tickets.views import list_views
 
     rows = read(lambda s, who: [{"name": v.name, "query": v.query, "shared": v.agent_id is None} for v in list_views(s, who)])
     if json_out:
@@ -105,7 +105,7 @@ def view_list(json_out: bool = JSON) -> None:
 @views.command("remove")
 def view_remove(name: str = typer.Argument(...)) -> None:
     """Remove a saved view."""
-    from helpdesk.services.saved_views import remove_view
+    from helpdesk.services.tickets.views import remove_view
 
     write(lambda s, who: remove_view(s, who, name))
     render.say(f"removed view {name}")

@@ -23,7 +23,7 @@ def ingest(
       helpdesk mail ingest message.eml ~/Maildir archive.mbox\n
       (in /etc/aliases)  support: "|helpdesk mail ingest -"
     """
-    from helpdesk.services.mail_intake import ingest_all, messages_in
+    from helpdesk.services.mail.intake import ingest_all, messages_in
 
     raws = (raw for source in (sources or ["-"]) for _label, raw in messages_in(source))
     _show(ingest_all(desk(), raws), json_out)
@@ -32,7 +32,7 @@ def ingest(
 @app.command("fetch")
 def fetch(json_out: bool = JSON) -> None:
     """Read new mail from the IMAP mailbox of mail.imap_url and file it."""
-    from helpdesk.services.imap_fetch import fetch_mail
+    from helpdesk.services.mail.imap import fetch_mail
 
     _show(fetch_mail(desk()), json_out)
 
@@ -48,7 +48,7 @@ def _show(results, json_out: bool) -> None:
 @app.command("send")
 def send(json_out: bool = JSON) -> None:
     """Send the queued mail that is due (failures are retried later with back-off)."""
-    from helpdesk.services.outbox import send_due
+    from helpdesk.services.mail.outbox import send_due
 
     report = send_due(desk())
     if json_out:
@@ -66,7 +66,7 @@ def outbox(
     json_out: bool = JSON,
 ) -> None:
     """List outgoing mail, newest first."""
-    from helpdesk.services.outbox import list_outbox
+    from helpdesk.services.mail.outbox import list_outbox
 
     rows = read(lambda s, _who: list_outbox(s, status, limit))
     data = [{"id": r.id, "ticket": r.ticket_id, "kind": r.kind, "to": r.to_addr, "subject": r.subject,

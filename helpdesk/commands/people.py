@@ -33,7 +33,7 @@ def agent_add(
 
     Example: helpdesk agent add bob@example.com --name "Bob Li" --team billing --skill printers
     """
-    from helpdesk.services.people import add_agent
+    from helpdesk.services.people.agents import add_agent
     from helpdesk.userconfig import set_agent_if_unset
 
     def run(s, who):
@@ -51,7 +51,7 @@ def agent_add(
 @agents.command("list")
 def agent_list(json_out: bool = JSON, csv_out: bool = CSV) -> None:
     """List agents."""
-    from helpdesk.services.people import list_agents, list_teams
+    from helpdesk.services.people.agents import list_agents, list_teams
 
     def fetch(s, _who):
         names = {t.id: t.name for t in list_teams(s)}
@@ -71,7 +71,7 @@ def agent_list(json_out: bool = JSON, csv_out: bool = CSV) -> None:
 @teams.command("add")
 def team_add(name: str = typer.Argument(...), email: Optional[str] = typer.Option(None, "--email"), json_out: bool = JSON) -> None:
     """Add a team (admins only). Example: helpdesk team add billing"""
-    from helpdesk.services.people import add_team
+    from helpdesk.services.people.agents import add_team
 
     data = write(lambda s, who: (lambda t: {"id": t.id, "name": t.name, "email": t.email})(add_team(s, who, name, email)))
     render.emit_json(data) if json_out else render.say(f"added team {data['name']}")
@@ -80,7 +80,7 @@ def team_add(name: str = typer.Argument(...), email: Optional[str] = typer.Optio
 @teams.command("list")
 def team_list(json_out: bool = JSON, csv_out: bool = CSV) -> None:
     """List teams."""
-    from helpdesk.services.people import list_teams
+    from helpdesk.services.people.agents import list_teams
 
     rows = read(lambda s, _w: [{"id": t.id, "name": t.name, "email": t.email} for t in list_teams(s)])
     if json_out:
@@ -109,7 +109,7 @@ def contact_add(
     json_out: bool = JSON,
 ) -> None:
     """Add a contact. Example: helpdesk contact add ann@acme.com --name Ann --org Acme --tier vip"""
-    from helpdesk.services.people import add_contact
+    from helpdesk.services.people.contacts import add_contact
 
     data = write(lambda s, who: contact_dict(s, add_contact(s, who, email, name, org, tier, phone)))
     render.emit_json(data) if json_out else render.say(f"added contact {data['email']}")
@@ -119,7 +119,7 @@ def contact_add(
 def contact_list(query: Optional[str] = typer.Argument(None, help="Part of a name, email or organization."),
                  limit: int = LIMIT, json_out: bool = JSON, csv_out: bool = CSV) -> None:
     """List contacts."""
-    from helpdesk.services.people import list_contacts
+    from helpdesk.services.people.contacts import list_contacts
 
     def fetch(s, _w):
         rows, total = list_contacts(s, query, limit)
@@ -138,7 +138,7 @@ def contact_list(query: Optional[str] = typer.Argument(None, help="Part of a nam
 @contacts.command("show")
 def contact_show(email: str = typer.Argument(...), json_out: bool = JSON) -> None:
     """A contact with their organization, tickets and assets."""
-    from helpdesk.services.customers import contact_history
+    from helpdesk.services.people.history import contact_history
 
     data = read(lambda s, who: contact_history(s, who, email))
     if json_out:

@@ -27,7 +27,7 @@ def load(file: Path = typer.Argument(..., help="SLA TOML file (see data/sla.toml
     Example: helpdesk sla load data/sla.toml
     """
     from helpdesk.errors import Invalid, NotFound
-    from helpdesk.services.sla_policies import load_policies
+    from helpdesk.services.sla.loading import load_policies
 
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -45,7 +45,12 @@ def load(file: Path = typer.Argument(..., help="SLA TOML file (see data/sla.toml
 @app.command("policies")
 def policies(json_out: bool = JSON) -> None:
     """Show the SLA policies in match order (the first that matches a ticket wins) and the calendars."""
-    from helpdesk.services.sla_policies import calendar_rows, policy_rows, require_config, short_duration
+    from helpdesk.services.sla.policies import (
+        calendar_rows,
+        policy_rows,
+        require_config,
+        short_duration,
+    )
 
     config = read(lambda s, _w: require_config(s))
     rows, calendars = policy_rows(config), calendar_rows(config)
@@ -77,7 +82,7 @@ def status(
       helpdesk sla status 'sla:due<2h assignee:me'\n
       helpdesk sla status sla:breached --csv > breached.csv
     """
-    from helpdesk.services.listing import find_tickets, ticket_dicts
+    from helpdesk.services.tickets.listing import find_tickets, ticket_dicts
 
     text = " ".join(query or []) or "status:active"
 
@@ -134,7 +139,7 @@ def notifications(all_: bool = typer.Option(False, "--all", help="Read ones too 
                   json_out: bool = JSON) -> None:
     """Show my SLA notifications (warnings and breaches of my tickets and team)."""
     from helpdesk.errors import Invalid
-    from helpdesk.services import notifications as notes
+    from helpdesk.services.core import notifications as notes
 
     def fetch(s, who):
         if who.agent_id is None:

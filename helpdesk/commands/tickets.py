@@ -7,7 +7,15 @@ from typing import Optional
 import typer
 
 from helpdesk import render
-from helpdesk.commands.common import CSV, JSON, LIMIT, body_text, read, ticket_number, write
+from helpdesk.commands.common import (
+    CSV,
+    JSON,
+    LIMIT,
+    body_text,
+    read,
+    ticket_number,
+    write,
+)
 
 app = typer.Typer(help="Create, find, change and answer tickets.", no_args_is_help=True)
 
@@ -37,7 +45,11 @@ def create(
       echo "It smokes" | helpdesk ticket create -s "Printer" --body - --quiet\n
       helpdesk ticket create --from tickets.jsonl   (one JSON object per line; all or nothing)
     """
-    from helpdesk.services.tickets import NewTicket, create_ticket, parse_field_assignment
+    from helpdesk.services.tickets.lifecycle import (
+        NewTicket,
+        create_ticket,
+        parse_field_assignment,
+    )
 
     if from_ is not None:
         return _create_many(from_, quiet, json_out)
@@ -57,7 +69,7 @@ def create(
 
 
 def _create_many(source: str, quiet: bool, json_out: bool) -> None:
-    from helpdesk.services.batch import create_from_lines, read_lines
+    from helpdesk.services.tickets.from_lines import create_from_lines, read_lines
 
     lines = read_lines(source)
     numbers = write(lambda s, who: create_from_lines(s, who, lines))
@@ -85,7 +97,7 @@ def list_(
       helpdesk ticket list 'priority:>=high -tag:spam created:>2026-01-01' --json\n
       helpdesk ticket list 退款 --csv > refunds.csv
     """
-    from helpdesk.services.listing import find_tickets, ticket_dicts
+    from helpdesk.services.tickets.listing import find_tickets, ticket_dicts
 
     text = " ".join(query or [])
 
@@ -124,8 +136,8 @@ def show(ticket: str = typer.Argument(..., help="Ticket number."), json_out: boo
 
 
 def _detail(number: int, detail: bool = True) -> dict:
-    from helpdesk.services.listing import ticket_detail, ticket_dicts
-    from helpdesk.services.tickets import get_ticket
+    from helpdesk.services.tickets.lifecycle import get_ticket
+    from helpdesk.services.tickets.listing import ticket_detail, ticket_dicts
 
     def fetch(s, _who):
         t = get_ticket(s, number)
@@ -160,7 +172,12 @@ def update(
       helpdesk ticket update 12 13 14 --assignee bob@example.com --priority high\n
       helpdesk ticket update 12 --if-version 7 --status solved   (compare-and-set)
     """
-    from helpdesk.services.tickets import UNSET, TicketChanges, parse_field_assignment, update_ticket
+    from helpdesk.services.tickets.lifecycle import (
+        UNSET,
+        TicketChanges,
+        parse_field_assignment,
+        update_ticket,
+    )
 
     numbers = [ticket_number(t) for t in tickets]
     if if_version is not None and len(numbers) > 1:
@@ -179,7 +196,7 @@ def update(
 
 
 def _none_or(value: str | None):
-    from helpdesk.services.tickets import UNSET
+    from helpdesk.services.tickets.lifecycle import UNSET
 
     if value is None:
         return UNSET
@@ -202,7 +219,7 @@ def _short(value) -> str:
 
 
 def _message(kind: str, ticket: str, body: str | None, if_version: int | None, json_out: bool) -> None:
-    from helpdesk.services.conversation import add_agent_message
+    from helpdesk.services.tickets.conversation import add_agent_message
 
     number, text = ticket_number(ticket), body_text(body)
     message_id = write(lambda s, who: add_agent_message(s, who, number, text, kind=kind, if_version=if_version).id)
@@ -229,7 +246,7 @@ def note(ticket: str = typer.Argument(...), body: Optional[str] = typer.Option(N
 @app.command("close")
 def close(tickets: list[str] = typer.Argument(..., help="Ticket number(s)."), json_out: bool = JSON) -> None:
     """Close tickets (closed tickets are read-only until reopened)."""
-    from helpdesk.services.tickets import close_ticket
+    from helpdesk.services.tickets.lifecycle import close_ticket
 
     numbers = [ticket_number(t) for t in tickets]
     done = write(lambda s, who: {n: close_ticket(s, who, n) for n in numbers})
@@ -243,7 +260,7 @@ def close(tickets: list[str] = typer.Argument(..., help="Ticket number(s)."), js
 @app.command("reopen")
 def reopen(ticket: str = typer.Argument(...), json_out: bool = JSON) -> None:
     """Reopen a solved or closed ticket."""
-    from helpdesk.services.tickets import reopen_ticket
+    from helpdesk.services.tickets.lifecycle import reopen_ticket
 
     number = ticket_number(ticket)
     write(lambda s, who: reopen_ticket(s, who, number))
@@ -254,7 +271,7 @@ def reopen(ticket: str = typer.Argument(...), json_out: bool = JSON) -> None:
 def merge(ticket: str = typer.Argument(..., help="The ticket to merge away."),
           into: str = typer.Option(..., "--into", help="The ticket that keeps the conversation."), json_out: bool = JSON) -> None:
     """Merge a ticket into another: its messages move, it is closed with a link."""
-    from helpdesk.services.tickets import merge_tickets
+    from helpdesk.services.tickets.lifecycle import merge_tickets
 
     source, target = ticket_number(ticket), ticket_number(into)
     write(lambda s, who: merge_tickets(s, who, source, target))
@@ -264,7 +281,7 @@ def merge(ticket: str = typer.Argument(..., help="The ticket to merge away."),
 @app.command("link")
 def link(ticket: str = typer.Argument(...), other: str = typer.Argument(...), json_out: bool = JSON) -> None:
     """Link two related tickets (both show the link)."""
-    from helpdesk.services.tickets import link_tickets
+    from helpdesk.services.tickets.lifecycle import link_tickets
 
     a, b = ticket_number(ticket), ticket_number(other)
     made = write(lambda s, who: link_tickets(s, who, a, b))
@@ -285,7 +302,11 @@ def bulk(
       helpdesk ticket bulk 'assignee:bob status:open' --set assignee=alice --yes
     """
     from helpdesk.commands.common import desk
-    from helpdesk.services.bulk import matching_ids, parse_assignments, update_many
+    from helpdesk.services.tickets.bulk import (
+        matching_ids,
+        parse_assignments,
+        update_many,
+    )
 
     text, changes = " ".join(query), parse_assignments(set_)
 

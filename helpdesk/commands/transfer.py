@@ -35,8 +35,8 @@ def import_(
 
     read_ahead(file, sheet)  # parses while the rest starts up; a --map naming the sheet parses again
     from helpdesk.errors import Invalid
-    from helpdesk.services.imports import open_import, read_map, run_import
-    from helpdesk.services.settings import desk_zone
+    from helpdesk.services.core.settings import desk_zone
+    from helpdesk.services.imports.run import open_import, read_map, run_import
 
     map_text = read_map(map_) if map_ else None
     zone, who = read(lambda s, a: (desk_zone(s), a))
@@ -74,10 +74,15 @@ class _progress:
     def __enter__(self):
         if not self.enabled:
             return lambda rows: None
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
-        from helpdesk.services.imports import estimate_rows
+        from helpdesk.services.imports.run import estimate_rows
 
         self.bar = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[speed]} rows/s"), TimeRemainingColumn(),
@@ -135,8 +140,8 @@ def export(
       helpdesk export status:open,pending --out open.csv\n
       helpdesk export tag:printer --out printer.json --with-messages
     """
-    from helpdesk.services.exports import export_tickets
-    from helpdesk.services.settings import desk_zone
+    from helpdesk.services.core.settings import desk_zone
+    from helpdesk.services.tickets.export import export_tickets
 
     text = " ".join(query or [])
     done = read(lambda s, who: export_tickets(s, who, text, out, zone=desk_zone(s),

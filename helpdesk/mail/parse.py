@@ -7,7 +7,15 @@ from email.message import Message
 from email.policy import compat32
 
 from . import bounces, guards
-from .headers import addresses, all_headers, first_header, header_text, mailbox_local_part, message_ids, parse_date
+from .headers import (
+    addresses,
+    all_headers,
+    first_header,
+    header_text,
+    mailbox_local_part,
+    message_ids,
+    parse_date,
+)
 from .model import ParsedMail
 from .parts import MAX_DEPTH, read_contents, subparts
 from .quotes import collapse_quotes

@@ -145,14 +145,14 @@ class TicketActions:
 
     def change(self, t: Targets, fields: dict, what: str) -> None:
         """Apply one change to the targets: a batch asks first and runs in one transaction."""
-        from helpdesk.services.tickets import TicketChanges
+        from helpdesk.services.tickets.lifecycle import TicketChanges
 
         changes = TicketChanges(**fields)
         if not t.batch:
             tid, version = t.ids[0], t.versions.get(t.ids[0])
 
             def one(s, actor):
-                from helpdesk.services.tickets import update_ticket
+                from helpdesk.services.tickets.lifecycle import update_ticket
 
                 return describe_single(tid, update_ticket(s, actor, tid, changes, if_version=version))
 
@@ -160,7 +160,7 @@ class TicketActions:
             return
 
         def many(s, actor):
-            from helpdesk.services.bulk import update_many
+            from helpdesk.services.tickets.bulk import update_many
 
             return describe_bulk(update_many(s, actor, t.ids, changes, versions=t.versions), what)
 
@@ -186,7 +186,7 @@ class TicketActions:
         tid, version = t.ids[0], t.versions.get(t.ids[0])
 
         def close(s, actor):
-            from helpdesk.services.tickets import close_ticket
+            from helpdesk.services.tickets.lifecycle import close_ticket
 
             return f"#{tid} closed" if close_ticket(s, actor, tid, if_version=version) else f"#{tid} was already closed"
 
@@ -198,7 +198,7 @@ class TicketActions:
         tid, version = t.ids[0], t.versions.get(t.ids[0])
 
         def reopen(s, actor):
-            from helpdesk.services.tickets import reopen_ticket
+            from helpdesk.services.tickets.lifecycle import reopen_ticket
 
             reopen_ticket(s, actor, tid, if_version=version)
             return f"#{tid} reopened"
@@ -262,7 +262,11 @@ def _number(app, text: str | None) -> int | None:
 
 def _merge(source: int, version: int | None, target: int):
     def merge(s, actor):
-        from helpdesk.services.tickets import check_version, get_ticket, merge_tickets
+        from helpdesk.services.tickets.lifecycle import (
+            check_version,
+            get_ticket,
+            merge_tickets,
+        )
 
         check_version(get_ticket(s, source), version, s)
         merge_tickets(s, actor, source, target)
@@ -273,7 +277,11 @@ def _merge(source: int, version: int | None, target: int):
 
 def _link(ticket_id: int, version: int | None, other: int):
     def link(s, actor):
-        from helpdesk.services.tickets import check_version, get_ticket, link_tickets
+        from helpdesk.services.tickets.lifecycle import (
+            check_version,
+            get_ticket,
+            link_tickets,
+        )
 
         check_version(get_ticket(s, ticket_id), version, s)
         linked = link_tickets(s, actor, ticket_id, other)

@@ -67,7 +67,7 @@ class ComposeScreen(Screen[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="compose")
     def send(self, body: str, version: int) -> None:
         from helpdesk.errors import Conflict
-        from helpdesk.services.conversation import add_agent_message
+        from helpdesk.services.tickets.conversation import add_agent_message
 
         app = self.app
         try:

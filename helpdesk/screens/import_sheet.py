@@ -104,8 +104,8 @@ class ImportScreen(Screen):
     # -- workers (own sessions; results come back as messages) -------------------------
 
     def _job(self, path: str):
-        from helpdesk.services.imports import open_import
-        from helpdesk.services.settings import desk_zone
+        from helpdesk.services.core.settings import desk_zone
+        from helpdesk.services.imports.run import open_import
 
         with self.app.desk.read() as session:
             zone = desk_zone(session)
@@ -113,7 +113,7 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import")
     def preview(self, path: str) -> None:
-        from helpdesk.services.imports import run_import
+        from helpdesk.services.imports.run import run_import
 
         job = self._job(path)
         report = run_import(self.app.desk, self.app.actor, job, dry_run=True)
@@ -121,7 +121,7 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import")
     def run_it(self, path: str) -> None:
-        from helpdesk.services.imports import estimate_rows, run_import
+        from helpdesk.services.imports.run import estimate_rows, run_import
 
         job = self._job(path)
         total = estimate_rows(job)

@@ -21,7 +21,7 @@ from helpdesk.screens.actions import ACTION_BINDINGS, Targets, TicketActions
 from helpdesk.screens.picker import Choice, PickerScreen
 from helpdesk.screens.prompt import PromptScreen
 from helpdesk.text import literal
-from helpdesk.widgets.cells import row_cells, sla_cell, relative
+from helpdesk.widgets.cells import relative, row_cells, sla_cell
 from helpdesk.widgets.queue_list import QueueList
 from helpdesk.widgets.search_bar import SearchBar
 from helpdesk.widgets.ticket_table import TableHeader, TicketTable
@@ -161,7 +161,7 @@ class QueueScreen(TicketActions, Screen):
     def load_rows(self, generation: int, view: View, mode: str, position: tuple | None, keep: int | None,
                   limit: int) -> None:
         from helpdesk.errors import Invalid
-        from helpdesk.services import queues
+        from helpdesk.services.tickets import queues
 
         app = self.app
         kw = dict(sort=view.sort, descending=view.descending, now=app.clock())
@@ -411,7 +411,7 @@ class QueueScreen(TicketActions, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def load_queues(self, first: bool = False) -> None:
-        from helpdesk.services import queues
+        from helpdesk.services.tickets import queues
 
         app = self.app
         with app.desk.read() as s:
@@ -450,7 +450,7 @@ class QueueScreen(TicketActions, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mark")
     def load_all_ids(self, generation: int, view: View) -> None:
-        from helpdesk.services.queues import view_ids
+        from helpdesk.services.tickets.queues import view_ids
 
         with self.app.desk.read() as s:
             ids = view_ids(s, self.app.actor, view.query, now=self.app.clock())
@@ -529,7 +529,7 @@ class QueueScreen(TicketActions, Screen):
                 return
 
             def save(s, actor):
-                from helpdesk.services.saved_views import add_view
+                from helpdesk.services.tickets.views import add_view
 
                 add_view(s, actor, name, query)
                 return f"Saved view {name!r}: {query}"

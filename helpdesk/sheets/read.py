@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpdesk.errors import HelpdeskError, Invalid, NotFound
+from helpdesk.sheets import workbook
 from helpdesk.sheets.delimited import (
     check_encoding,
     detect_encoding,
@@ -12,7 +13,6 @@ from helpdesk.sheets.delimited import (
     sniff_delimiter,
 )
 from helpdesk.sheets.layout import SheetSource, lay_out
-from helpdesk.sheets import workbook
 from helpdesk.sheets.workbook import RawSheet, open_workbook
 
 _ZIP = b"PK\x03\x04"

@@ -1,7 +1,7 @@
 import pytest
+from mail_raw import b64, raw, word
 
 from helpdesk.mail import parse_message, safe_filename
-from mail_raw import b64, raw, word
 
 HEAD = ("From: a@example.com", "Subject: files", "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="B"', "")
 

@@ -1,5 +1,6 @@
-from helpdesk.mail import html_to_text, parse_message
 from mail_raw import b64, raw
+
+from helpdesk.mail import html_to_text, parse_message
 
 HEAD = ("From: Alice <alice@example.com>", "Subject: s", "MIME-Version: 1.0")
 

@@ -1,5 +1,6 @@
-from helpdesk.mail import parse_message, should_not_autoreply
 from mail_raw import raw, word
+
+from helpdesk.mail import parse_message, should_not_autoreply
 
 DSN = raw(
     "From: Mail Delivery System <MAILER-DAEMON@mx.acme.test>",

@@ -1,6 +1,7 @@
+from mail_raw import b64, simple
+
 from helpdesk.mail import parse_message
 from helpdesk.mail.charsets import decode_bytes
-from mail_raw import b64, simple
 
 
 def test_plain_utf8():

@@ -1,7 +1,7 @@
 import pytest
+from mail_raw import raw
 
 from helpdesk.mail import parse_message, should_not_autoreply, tag_subject, ticket_tag
-from mail_raw import raw
 
 MARKER = "helpdesk@acme.test"
 

@@ -1,8 +1,9 @@
 from datetime import datetime, timezone
 
+from mail_raw import b64, raw, word
+
 from helpdesk.mail import parse_message
 from helpdesk.mail.headers import decode_words, message_ids
-from mail_raw import b64, raw, word
 
 
 def _headers_only(*headers: str | bytes) -> bytes:

@@ -1,5 +1,6 @@
-from helpdesk.mail import collapse_quotes, parse_message
 from mail_raw import simple
+
+from helpdesk.mail import collapse_quotes, parse_message
 
 
 def test_gmail_attribution_wrapped_over_two_lines():

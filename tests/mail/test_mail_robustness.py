@@ -2,10 +2,16 @@ import string
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from helpdesk.mail import collapse_quotes, html_to_text, parse_message, safe_filename, ticket_tag
-from helpdesk.mail.model import ParsedMail
 from mail_raw import b64, raw
+
+from helpdesk.mail import (
+    collapse_quotes,
+    html_to_text,
+    parse_message,
+    safe_filename,
+    ticket_tag,
+)
+from helpdesk.mail.model import ParsedMail
 
 HEAD = ("From: a@example.com", "Subject: s", "MIME-Version: 1.0")
 

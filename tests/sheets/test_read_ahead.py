@@ -8,8 +8,7 @@ import os
 import pytest
 
 from helpdesk.errors import Invalid
-from helpdesk.sheets import open_sheet
-from helpdesk.sheets import workbook
+from helpdesk.sheets import open_sheet, workbook
 from helpdesk.sheets.read import read_ahead
 
 ROWS = [["Subject", "Status"], ["Printer jam", "open"], ["VPN down", "new"]]

@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from helpdesk.sheets import Comment, load_map, open_sheet, plan_columns, read_records, write_rejects
+from helpdesk.sheets import (
+    Comment,
+    load_map,
+    open_sheet,
+    plan_columns,
+    read_records,
+    write_rejects,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LEDGER = ["工单编号", "标题", "问题描述", "状态", "优先级", "客户姓名", "客户邮箱", "联系电话",

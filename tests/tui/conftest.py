@@ -30,7 +30,7 @@ def pytest_pyfunc_call(pyfuncitem):
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
     """The demo desk (200 tickets), made once per session at FROZEN time."""
-    from helpdesk.services.setup import initialise
+    from helpdesk.services.desk.setup import initialise
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     mp = pytest.MonkeyPatch()

@@ -7,9 +7,9 @@ from helpdesk.screens.compose import ComposeScreen
 from helpdesk.screens.confirm import ConfirmScreen
 from helpdesk.screens.picker import PickerScreen
 from helpdesk.screens.queue import QueueScreen
-from helpdesk.services import tickets as ticket_service
-from helpdesk.services.actors import resolve_actor
-from helpdesk.services.tickets import TicketChanges
+from helpdesk.services.core.actors import resolve_actor
+from helpdesk.services.tickets import lifecycle as ticket_service
+from helpdesk.services.tickets.lifecycle import TicketChanges
 from tests.tui.conftest import TOM, settle
 
 
@@ -257,10 +257,10 @@ async def test_reply_collision_keeps_the_draft(make_app, demo_desk):
 
 
 async def test_a_viewer_is_told_no(make_app, demo_desk):
-    from helpdesk.services import people
-    from helpdesk.services.actors import SYSTEM
+    from helpdesk.services.core.actors import SYSTEM
+    from helpdesk.services.people import agents
 
-    demo_desk.write(lambda s: people.add_agent(s, SYSTEM, "viv@demo.helpdesk", "Viv", "viewer"))
+    demo_desk.write(lambda s: agents.add_agent(s, SYSTEM, "viv@demo.helpdesk", "Viv", "viewer"))
     app = make_app(who="viv@demo.helpdesk")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_queue(pilot)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from helpdesk.screens.queue import QueueScreen
 from helpdesk.screens.ticket import TicketScreen
-from helpdesk.services import queues
-from helpdesk.services.actors import resolve_actor
+from helpdesk.services.core.actors import resolve_actor
+from helpdesk.services.tickets import queues
 from helpdesk.widgets.queue_list import QueueList
 from helpdesk.widgets.ticket_table import TableHeader, TicketTable
 from helpdesk.widgets.ticket_view import TicketView

@@ -7,9 +7,14 @@ from datetime import timedelta
 from helpdesk.models import Ticket, utcnow
 from helpdesk.screens.help import HelpScreen
 from helpdesk.screens.picker import PickerScreen
-from helpdesk.services import notifications
-from helpdesk.services.actors import resolve_actor
-from helpdesk.services.tickets import NewTicket, TicketChanges, create_ticket, update_ticket
+from helpdesk.services.core import notifications
+from helpdesk.services.core.actors import resolve_actor
+from helpdesk.services.tickets.lifecycle import (
+    NewTicket,
+    TicketChanges,
+    create_ticket,
+    update_ticket,
+)
 from helpdesk.widgets.queue_list import QueueList
 from helpdesk.widgets.search_bar import SearchBar
 from tests.tui.conftest import ADMIN, TOM, poll_now, settle

@@ -5,18 +5,25 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from sqlalchemy import update
 
 from helpdesk.models import Ticket
-from helpdesk.services import changes, queues
-from helpdesk.services.actors import resolve_actor
-from helpdesk.services.tickets import TicketChanges, update_ticket
+from helpdesk.services.core import changes
+from helpdesk.services.core.actors import resolve_actor
+from helpdesk.services.tickets import queues
+from helpdesk.services.tickets.lifecycle import TicketChanges, update_ticket
 from helpdesk.widgets.cells import Palette, duration, relative, sla_cell
-from helpdesk.widgets.ticket_table import COLUMNS, column_widths, line_segments, line_text
+from helpdesk.widgets.ticket_table import (
+    COLUMNS,
+    column_widths,
+    line_segments,
+    line_text,
+)
 from helpdesk.widgets.window import Window
 from tests.tui.conftest import ADMIN, TOM
 
@@ -99,7 +106,7 @@ def test_pages_forward_and_backward_give_the_same_order(demo_desk, sort, descend
 
 
 def test_queue_letters_and_saved_views(demo_desk):
-    from helpdesk.services.saved_views import add_view
+    from helpdesk.services.tickets.views import add_view
 
     demo_desk.write(lambda s: add_view(s, resolve_actor(s, ADMIN), "Support urgent", "priority:urgent"))
     with demo_desk.read() as s:

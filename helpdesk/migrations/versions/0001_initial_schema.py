@@ -4,11 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-25 10:14:53.097349
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from helpdesk import search
-
 
 revision = '0001'
 down_revision = None

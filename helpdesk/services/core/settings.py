@@ -1,0 +1,90 @@
+"""Team-wide settings stored in the database (`helpdesk config get|set`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from helpdesk.errors import Invalid, NotFound
+from helpdesk.models import Setting, utcnow
+from helpdesk.services.core.actors import Actor, require
+from helpdesk.services.core.audit import record
+
+# Known keys and a line of help each; other keys must look like "section.name".
+KNOWN = {
+    "desk.timezone": "IANA time zone used to read dates in queries and imports (default UTC)",
+    "desk.name": "the desk's name, shown in the app title and outgoing mail",
+    "mail.from": "sender address of outgoing mail, e.g. support@example.com",
+    "mail.smtp_url": "smtp://host:587 (STARTTLS) or smtps://host:465; password from HELPDESK_SMTP_PASSWORD",
+    "mail.imap_url": "imaps://user@host/INBOX; password from HELPDESK_IMAP_PASSWORD",
+}
+SECRET = re.compile(r"(password|secret|token)", re.I)
+KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+
+
+def clean_key(key: str) -> str:
+    k = (key or "").strip().lower()
+    if not KEY.match(k):
+        raise Invalid(f"{key!r} is not a setting name (like mail.from)", field="key")
+    if SECRET.search(k):
+        raise Invalid("passwords and tokens are never stored; set them in the environment or the system keyring", field="key")
+    return k
+
+
+def get_setting(session: Session, key: str, default: Any = None) -> Any:
+    row = session.get(Setting, key)
+    return row.value if row is not None else default
+
+
+def require_setting(session: Session, key: str) -> Any:
+    row = session.get(Setting, clean_key(key))
+    if row is None:
+        raise NotFound(f"setting {key!r} is not set")
+    return row.value
+
+
+def set_setting(session: Session, actor: Actor, key: str, value: Any) -> None:
+    require(actor, "admin")
+    key = clean_key(key)
+    if key == "desk.timezone":
+        _check_zone(value)
+    row = session.get(Setting, key)
+    old = row.value if row else None
+    if row is None:
+        row = Setting(key=key, value=value, updated_at=utcnow())
+    else:
+        row.value, row.updated_at = value, utcnow()
+    session.add(row)
+    record(session, actor, "setting", None, key, old, value)
+
+
+def unset_setting(session: Session, actor: Actor, key: str) -> bool:
+    require(actor, "admin")
+    row = session.get(Setting, clean_key(key))
+    if row is None:
+        return False
+    record(session, actor, "setting", None, row.key, row.value, None)
+    session.delete(row)
+    return True
+
+
+def all_settings(session: Session) -> dict[str, Any]:
+    return {s.key: s.value for s in session.execute(select(Setting).order_by(Setting.key)).scalars()}
+
+
+def desk_zone(session: Session):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(get_setting(session, "desk.timezone") or "UTC")
+
+
+def _check_zone(value: Any) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)", field="desk.timezone") from None

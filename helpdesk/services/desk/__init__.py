@@ -1,0 +1,1 @@
+"""The desk itself: first set-up (`helpdesk init`) and the demo desk."""

@@ -1,0 +1,1 @@
+"""Mail: intake (files, Maildirs, IMAP), threading, the outbox and its templates."""

@@ -1,0 +1,1 @@
+"""People: agents and teams, contacts and organizations, and a contact's history."""

@@ -1,0 +1,1 @@
+"""SLA: stored policies, clocks kept in step with every change, sweeps and escalations."""
