@@ -536,3 +536,24 @@ def _parse_country(table: dict, where: str) -> tuple[str | None, str | None]:
         raise Invalid(f"not supported by the holidays package: {exc}",
                       field=f"{where}: {key}") from None
     return country, subdiv
+
+
+def business_time_before(calendar: Calendar, end: datetime, seconds: int) -> datetime:
+    """The latest instant from which `seconds` of business time have passed by `end`
+    (to the second): how far back `status_age:>72h` in business hours reaches."""
+    end = _utc(end, "end")
+    if seconds <= 0:
+        return end
+    span = timedelta(seconds=seconds)
+    while business_seconds_between(calendar, end - span, end) < seconds:
+        span *= 2
+        if span > timedelta(days=3660):  # a calendar that is almost never open
+            return end - span
+    lo, hi = 0, int(span.total_seconds())  # seconds back from end: hi is enough, lo is not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if business_seconds_between(calendar, end - timedelta(seconds=mid), end) >= seconds:
+            hi = mid
+        else:
+            lo = mid
+    return end - timedelta(seconds=hi)

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("helpdesk.commands.transfer", "import_"),
     "export": ("helpdesk.commands.transfer", "export"),
     "worker": ("helpdesk.commands.sla", "worker"),
+    "route": ("helpdesk.commands.workflow", "route"),
 }
 GROUPS: dict[str, tuple[str, str]] = {
     "ticket": ("helpdesk.commands.tickets", "app"),
@@ -38,7 +39,9 @@ GROUPS: dict[str, tuple[str, str]] = {
     "view": ("helpdesk.commands.desk", "views"),
     "config": ("helpdesk.commands.desk", "config"),
     # Feature command groups (one line each; keep alphabetical).
+    "macro": ("helpdesk.commands.workflow", "macros"),
     "mail": ("helpdesk.commands.mail", "app"),
+    "rules": ("helpdesk.commands.workflow", "rules"),
     "sla": ("helpdesk.commands.sla", "app"),
 }
 ROOT_VALUE_OPTIONS = ("--db", "--as")

@@ -90,6 +90,8 @@ class Team(_Table, table=True):
     name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
     email: Optional[str] = None
     created_at: datetime = ts(nullable=False)
+    routing: str = "manual"  # manual | round_robin | least_loaded
+    skills_timeout: Optional[int] = None  # seconds after which a waiting ticket's skills are ignored
 
 
 class Agent(_Table, table=True):
@@ -102,6 +104,8 @@ class Agent(_Table, table=True):
     capacity: Optional[int] = None
     active: bool = True
     created_at: datetime = ts(nullable=False)
+    away: bool = False  # takes no new routed work; keeps what they hold
+    routed_turn: int = 0  # when routing last gave them a ticket (a desk-wide counter): round robin order
 
 
 class Organization(_Table, table=True):
@@ -153,6 +157,7 @@ class Ticket(_Table, table=True):
     solved_at: Optional[datetime] = ts()
     closed_at: Optional[datetime] = ts()
     version: int = 1
+    status_changed_at: Optional[datetime] = ts(index=True)  # status_age: in the query language
     # SLA summary kept on the row so queues filter and sort by it through indexes.
     sla_policy: Optional[str] = None
     sla_state: Optional[str] = Field(default=None, index=True)
@@ -164,6 +169,14 @@ class TicketTag(_Table, table=True):
     __tablename__ = "ticket_tag"
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     tag: str = Field(primary_key=True, index=True)
+
+
+class TicketSkill(_Table, table=True):
+    """A skill an agent must hold to be routed this ticket (set by rules or types)."""
+
+    __tablename__ = "ticket_skill"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    skill: str = Field(primary_key=True, index=True)
 
 
 class TicketLink(_Table, table=True):

@@ -25,7 +25,8 @@ ACTIVE_STATUSES = ("new", "open", "pending", "on_hold")  # what `status:active` 
 PRIORITIES = ("low", "normal", "high", "urgent")  # in order, for priority:>=high
 SLA_STATES = ("breached", "paused", "running", "met", "warning")
 DATE_FIELDS = ("created", "updated", "solved", "closed")
-ORDERED_FIELDS = ("priority", "id", *DATE_FIELDS)
+AGE_FIELDS = ("status_age",)
+ORDERED_FIELDS = ("priority", "id", *DATE_FIELDS, *AGE_FIELDS)
 ALIASES = {"tier": "org.tier", "number": "id", "ext": "external"}
 
 FIELDS = {
@@ -46,6 +47,9 @@ FIELDS = {
     "solved": "when the ticket was solved; same forms as created",
     "closed": "when the ticket was closed; same forms as created",
     "sla": "breached, paused, running, met, warning, or due<2h (due within 2h)",
+    "status_age": "time in the current status: status_age:>72h (more than 72 hours), status_age:<30m; "
+    "in business hours inside an automation that names a calendar",
+    "skill": "a skill the ticket needs its agent to hold (set by rules), e.g. skill:printers",
     "field.KEY": "a custom field, e.g. field.serial:ABC123",
     "external": "its number in the system it came from (the id column of an import), as written there",
 }
@@ -217,6 +221,16 @@ def _seconds(duration: str) -> int:
     return int(match[1]) * _UNIT_SECONDS[match[2].lower()]
 
 
+def _age_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
+    name = _field_name(raw)
+    text = raw.values[0].strip().lower()
+    if not _DURATION.fullmatch(text):
+        raise _bad(raw, f"'{raw.values[0].strip()}' is not a duration (use 30m, 72h, 3d, 2w)")
+    if raw.op == "=":
+        raise _bad(raw, f"say which side: {name}:>{text} (longer than {text}) or {name}:<{text} (shorter)")
+    return raw.op, (_seconds(text),)
+
+
 # --- dates ------------------------------------------------------------------
 
 _DATE = re.compile(
@@ -312,10 +326,11 @@ _READERS: dict[str, Reader] = {
     "id": _id_values,
     "sla": _sla_values,
     "external": _exact_values,
+    "status_age": _age_values,
     **{name: _date_values for name in DATE_FIELDS},
     **{
         name: _word_values
-        for name in ("type", "channel", "assignee", "team", "requester", "org", "org.tier", "tag")
+        for name in ("type", "channel", "assignee", "team", "requester", "org", "org.tier", "tag", "skill")
     },
 }
 
@@ -338,6 +353,8 @@ def _describe_term(term: Term) -> str:
         return sign + quote(term.values[0])
     if term.op == "between":
         body = "..".join(_iso(value) for value in term.values)
+    elif term.field in AGE_FIELDS:
+        body = term.op + _duration(term.values[0])
     else:
         op = "" if term.op == "=" else term.op
         body = op + ",".join(_describe_value(value) for value in term.values)

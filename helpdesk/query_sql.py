@@ -21,6 +21,7 @@ from helpdesk.models import (
     Organization,
     Team,
     Ticket,
+    TicketSkill,
     TicketTag,
 )
 from helpdesk.query import Query, Term
@@ -33,10 +34,13 @@ ORDERED_OPS = {">": "__gt__", ">=": "__ge__", "<": "__lt__", "<=": "__le__", "="
 
 
 class Compiler:
-    def __init__(self, session: Session, *, me: int | None, now: datetime):
+    def __init__(self, session: Session, *, me: int | None, now: datetime, age_start=None):
+        """age_start(seconds) -> the instant that many seconds before now; an automation
+        that names a calendar passes one that counts business time."""
         self.session = session
         self.me = me
         self.now = now
+        self.age_start = age_start or (lambda seconds: now - timedelta(seconds=seconds))
         self.dialect = session.get_bind().dialect.name
         self.many_hits = False  # some text term matches many tickets: exact counts get costly
 
@@ -64,6 +68,14 @@ class Compiler:
             return _ordered(T[f"{f}_at"], term), T[f"{f}_at"] if f in ("solved", "closed") else None
         if f == "tag":
             return T.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag.in_([v.lower() for v in values]))), None
+        if f == "skill":
+            return T.id.in_(select(TicketSkill.ticket_id).where(TicketSkill.skill.in_(values))), None
+        if f == "status_age":
+            # older than N = its status changed before now - N; imports may leave the column empty
+            since = func.coalesce(T.status_changed_at, T.updated_at)
+            start = self.age_start(values[0])
+            flipped = {">": "<", ">=": "<=", "<": ">", "<=": ">="}[term.op]
+            return getattr(since, ORDERED_OPS[flipped])(start), None
         if f == "assignee":
             return self._people(term, T.assignee_id, self._agent_ids), T.assignee_id
         if f == "team":

@@ -61,7 +61,7 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str
     out.print(t)
 
 
-WIDE = ("subject", "query", "meaning", "name", "requester", "assignee", "value")
+WIDE = ("subject", "query", "meaning", "name", "requester", "assignee", "value", "when", "actions", "text")
 
 
 def lines(items: Iterable[tuple[str, Any]]) -> None:
@@ -78,6 +78,13 @@ def say(message: str, *, style: str | None = None) -> None:
     from rich.text import Text
 
     console(stderr=True).print(Text(message, style=style or ""))
+
+
+def show(message: str) -> None:
+    """A line of a command's answer on stdout, shown literally (never as markup)."""
+    from rich.text import Text
+
+    console().print(Text(message))
 
 
 def when(value: str | datetime | None, now: datetime | None = None) -> str:

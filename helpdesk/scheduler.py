@@ -1,4 +1,4 @@
-"""Background jobs on APScheduler 3.x: the SLA sweep now, mail and automations later.
+"""Background jobs on APScheduler 3.x: the SLA sweep, mail fetch and send, automations.
 
 Every job is `(name, interval seconds, function(desk))` in JOBS; adding one is
 one line: `register("mail-fetch", 60, fetch_mail)`. Jobs call services through
@@ -74,7 +74,14 @@ def mail_send(desk: Desk) -> Any:
     return send_job(desk)
 
 
+def automations(desk: Desk) -> Any:
+    from helpdesk.services.workflow.automations import run_job
+
+    return run_job(desk)
+
+
 register("sla-sweep", 30, sla_sweep)
+register("automations", 60, automations)  # does nothing until rules with automations are loaded
 register("mail-fetch", 60, mail_fetch)  # both do nothing until mail is configured
 register("mail-send", 60, mail_send)
 

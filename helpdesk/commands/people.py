@@ -14,9 +14,10 @@ teams = typer.Typer(help="Teams: queue owners.", no_args_is_help=True)
 contacts = typer.Typer(help="Contacts: the people who ask (requesters).", no_args_is_help=True)
 
 
-def agent_dict(a, team_names: dict) -> dict:
+def agent_dict(a, team_names: dict, loads: dict | None = None) -> dict:
     return {"id": a.id, "email": a.email, "name": a.name, "role": a.role, "team": team_names.get(a.team_id),
-            "skills": a.skills, "capacity": a.capacity, "active": a.active}
+            "skills": a.skills, "capacity": a.capacity, "active": a.active, "away": a.away,
+            "load": (loads or {}).get(a.id, 0)}
 
 
 @agents.command("add")
@@ -53,19 +54,85 @@ def agent_list(json_out: bool = JSON, csv_out: bool = CSV) -> None:
     """List agents."""
     from helpdesk.services.people.agents import list_agents, list_teams
 
+    from helpdesk.services.people.agents import agent_loads
+
     def fetch(s, _who):
         names = {t.id: t.name for t in list_teams(s)}
-        return [agent_dict(a, names) for a in list_agents(s)]
+        loads = agent_loads(s)
+        return [agent_dict(a, names, loads) for a in list_agents(s)]
 
     rows = read(fetch)
-    cols = ("email", "name", "role", "team", "skills", "active")
+    cols = ("email", "name", "role", "team", "skills", "load", "capacity", "away", "active")
     if json_out:
         render.emit_json(rows)
     elif csv_out:
         render.emit_csv(cols, ([r[c] for c in cols] for r in rows))
     else:
-        render.table(cols, ([r["email"], r["name"], r["role"], r["team"] or "", ", ".join(r["skills"]),
-                             "yes" if r["active"] else "no"] for r in rows))
+        render.table(("email", "name", "role", "team", "skills", "load", "away", "active"), (
+            [r["email"], r["name"], r["role"], r["team"] or "", ", ".join(r["skills"]),
+             f"{r['load']}/{r['capacity']}" if r["capacity"] is not None else f"{r['load']}/-",
+             "away" if r["away"] else "", "yes" if r["active"] else "no"] for r in rows))
+
+
+@agents.command("update")
+def agent_update(
+    who: str = typer.Argument(..., help="The agent's email or name."),
+    name: Optional[str] = typer.Option(None, "--name"),
+    role: Optional[str] = typer.Option(None, "--role", help="admin, agent or viewer."),
+    team: Optional[str] = typer.Option(None, "--team", help="Team name; 'none' for no team."),
+    skill: list[str] = typer.Option([], "--skill", help="A skill; replaces the list (repeat for more; --skill '' clears)."),
+    capacity: Optional[str] = typer.Option(None, "--capacity", help="Most new+open tickets routing gives them; 'none' = no limit."),
+    away: bool = typer.Option(False, "--away", help="Take no new routed tickets (keeps the ones held)."),
+    available: bool = typer.Option(False, "--available", help="Back from away: routing serves them at once."),
+    json_out: bool = JSON,
+) -> None:
+    """Change an agent (admins; anyone may mark themselves --away or --available).
+
+    Examples:\n
+      helpdesk agent update bob@example.com --capacity 5 --skill printers --skill vip\n
+      helpdesk agent update me@example.com --away
+    """
+    from helpdesk.errors import Invalid
+    from helpdesk.services.people.agents import update_agent
+
+    if away and available:
+        raise Invalid("choose one of --away and --available", field="away")
+    changes = {}
+    if name is not None:
+        changes["name"] = name
+    if role is not None:
+        changes["role"] = role
+    if team is not None:
+        changes["team"] = None if team.strip().lower() in ("", "none") else team
+    if skill:
+        changes["skills"] = [s for s in skill if s.strip()]
+    if capacity is not None:
+        changes["capacity"] = _capacity(capacity)
+    if away or available:
+        changes["away"] = away
+    if not changes:
+        raise typer.BadParameter("nothing to change (see --help)")
+    diff = write(lambda s, who_: update_agent(s, who_, who, **changes))
+    _say_diff(diff, json_out, f"agent {who}")
+
+
+def _capacity(text: str) -> int | None:
+    from helpdesk.errors import Invalid
+
+    if text.strip().lower() in ("none", "unlimited", "-"):
+        return None
+    if not text.strip().isdigit():
+        raise Invalid(f"{text!r} is not a number of tickets (or none)", field="capacity")
+    return int(text)
+
+
+def _say_diff(diff: dict, json_out: bool, what: str) -> None:
+    if json_out:
+        return render.emit_json({"changed": {k: {"old": o, "new": n} for k, (o, n) in diff.items()}})
+    if not diff:
+        return render.say(f"{what}: nothing changed")
+    for k, (o, n) in diff.items():
+        render.say(f"{what}: {k} {o if o not in (None, '') else '-'} -> {n if n not in (None, '') else '-'}")
 
 
 @teams.command("add")
@@ -79,16 +146,51 @@ def team_add(name: str = typer.Argument(...), email: Optional[str] = typer.Optio
 
 @teams.command("list")
 def team_list(json_out: bool = JSON, csv_out: bool = CSV) -> None:
-    """List teams."""
+    """List teams with how they route."""
     from helpdesk.services.people.agents import list_teams
 
-    rows = read(lambda s, _w: [{"id": t.id, "name": t.name, "email": t.email} for t in list_teams(s)])
+    rows = read(lambda s, _w: [{"id": t.id, "name": t.name, "email": t.email, "routing": t.routing,
+                                "skills_timeout": t.skills_timeout} for t in list_teams(s)])
+    cols = ("name", "email", "routing", "skills_timeout")
     if json_out:
         render.emit_json(rows)
     elif csv_out:
-        render.emit_csv(("name", "email"), ([r["name"], r["email"]] for r in rows))
+        render.emit_csv(cols, ([r[c] for c in cols] for r in rows))
     else:
-        render.table(("name", "email"), ([r["name"], r["email"] or ""] for r in rows))
+        from helpdesk.sla_config import format_duration
+
+        render.table(cols, ([r["name"], r["email"] or "", r["routing"],
+                             format_duration(r["skills_timeout"]) if r["skills_timeout"] else ""] for r in rows))
+
+
+@teams.command("update")
+def team_update(
+    name: str = typer.Argument(...),
+    routing: Optional[str] = typer.Option(None, "--routing", help="manual, round_robin or least_loaded."),
+    skills_timeout: Optional[str] = typer.Option(None, "--skills-timeout",
+                                                 help="After this wait (30m, 2h, 1d) a ticket's skills are ignored; 'none' keeps them."),
+    email: Optional[str] = typer.Option(None, "--email"),
+    json_out: bool = JSON,
+) -> None:
+    """Change how a team's tickets are assigned (admins only).
+
+    Example: helpdesk team update billing --routing round_robin --skills-timeout 30m
+    """
+    from helpdesk.services.people.agents import update_team
+    from helpdesk.sla_config import parse_duration
+
+    changes = {}
+    if routing is not None:
+        changes["routing"] = routing
+    if skills_timeout is not None:
+        changes["skills_timeout"] = (None if skills_timeout.strip().lower() in ("none", "")
+                                     else parse_duration(skills_timeout, "skills_timeout"))
+    if email is not None:
+        changes["email"] = email or None
+    if not changes:
+        raise typer.BadParameter("nothing to change (see --help)")
+    diff = write(lambda s, who: update_team(s, who, name, **changes))
+    _say_diff(diff, json_out, f"team {name}")
 
 
 def contact_dict(s, c) -> dict:

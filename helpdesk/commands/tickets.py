@@ -331,3 +331,18 @@ def bulk(
     verb = "changed" if yes else "would change"
     render.say(f"{len(result.changed)} tickets {verb}, {len(result.unchanged)} already so, {len(result.skipped)} skipped"
                + ("" if yes else " — add --yes to apply"))
+
+
+@app.command("macro")
+def macro(ticket: str = typer.Argument(..., help="Ticket number."),
+          name: str = typer.Argument(..., help="Macro name (helpdesk macro list)."),
+          preview: bool = typer.Option(False, "--preview", help="Show the text and the changes; write nothing."),
+          if_version: Optional[int] = typer.Option(None, "--if-version", help="Refuse (exit 4) if the ticket changed since."),
+          json_out: bool = JSON) -> None:
+    """Apply a macro: its reply or note, filled in for this ticket, and its changes, at once.
+
+    Example: helpdesk ticket macro 42 still-waiting --preview
+    """
+    from helpdesk.commands.workflow import apply_macro_command
+
+    apply_macro_command(ticket, name, preview, if_version, json_out)

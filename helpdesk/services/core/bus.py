@@ -15,7 +15,8 @@ from typing import Any
 from sqlmodel import Session
 
 # Modules whose import registers subscribers (SLA clocks, rules, mail, ...).
-SUBSCRIBERS: list[str] = ["helpdesk.services.sla.tracking", "helpdesk.services.mail.outbox"]
+SUBSCRIBERS: list[str] = ["helpdesk.services.sla.tracking", "helpdesk.services.mail.outbox",
+                          "helpdesk.services.workflow.triggers", "helpdesk.services.workflow.routing"]
 
 _handlers: dict[str, list[Callable]] = defaultdict(list)
 _loaded = False
@@ -47,3 +48,35 @@ def publish(session: Session, event: DomainEvent) -> None:
         _loaded = True
     for handler in list(_handlers.get(event.name, ())) + list(_handlers.get("*", ())):
         handler(session, event)
+
+
+def at_commit(session: Session, name: str, fn: Callable[[Session], None]) -> None:
+    """Run `fn(session)` once, just before this transaction commits, still inside it.
+
+    For work that should see a whole change first: routing after a bulk create, rules
+    after all of a command's changes. `fn` may make changes that ask for more
+    (`at_commit` again from inside it): they run before the commit too."""
+    pending: dict[str, Callable] = session.info.setdefault("at_commit", {})
+    pending.setdefault(name, fn)
+    if not session.info.get("at_commit_listening"):
+        from sqlalchemy import event
+
+        session.info["at_commit_listening"] = True
+        event.listen(session, "before_commit", _run_at_commit)
+
+
+ROUNDS_MAX = 50  # work that keeps asking for more is a bug; stop rather than spin
+
+
+def _run_at_commit(session: Session) -> None:
+    # before_commit also fires when a savepoint is released (a rule's actions):
+    # the work waits for the real commit.
+    if session.in_nested_transaction():
+        return
+    pending: dict[str, Callable] = session.info.get("at_commit", {})
+    for _ in range(ROUNDS_MAX):
+        if not pending:
+            return
+        name = next(iter(pending))
+        pending.pop(name)(session)
+    raise RuntimeError(f"work before commit did not settle: {sorted(pending)}")

@@ -24,7 +24,8 @@ def clean_body(body: str | None) -> str:
 
 
 def add_agent_message(session: Session, actor: Actor, ticket_id: int, body: str, *, kind: str = "reply",
-                      if_version: int | None = None, channel: str | None = None) -> Message:
+                      if_version: int | None = None, channel: str | None = None,
+                      reason: str | None = None) -> Message:
     """A public reply (kind="reply") or an internal note (kind="note") by an agent."""
     from helpdesk.services.tickets.lifecycle import check_version
 
@@ -49,7 +50,7 @@ def add_agent_message(session: Session, actor: Actor, ticket_id: int, body: str,
             diff["status"] = ("new", "open")
     session.flush()
     reindex(session, [ticket.id])
-    touch(session, actor, ticket, diff)
+    touch(session, actor, ticket, diff, reason=reason)
     bus.publish(session, bus.DomainEvent("message.added", ticket.id, actor, data={"message_id": message.id, "kind": kind, "by": "agent"}))
     return message
 

@@ -148,7 +148,7 @@ def _insert_chunk(session: Session, actor: Actor, parsed: list[NewTicket]) -> li
             requester_id=c and c.id, organization_id=c and c.organization_id,
             assignee_id=agents[p.assignee.lower()] if p.assignee else None,
             team_id=teams[p.team.lower()] if p.team else None, external_id=p.external_id, fields=p.fields,
-            created_at=created, updated_at=created, version=1,
+            created_at=created, updated_at=created, status_changed_at=created, version=1,
             solved_at=created if p.status in ("solved", "closed") else None,
             closed_at=created if p.status == "closed" else None))
     ids = list(session.execute(insert(Ticket).returning(Ticket.id, sort_by_parameter_order=True), rows).scalars())

@@ -181,6 +181,7 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket) -> Ticket:
         fields=new.fields,
         created_at=created,
         updated_at=created,
+        status_changed_at=created,
         solved_at=created if new.status in ("solved", "closed") else None,
         closed_at=created if new.status == "closed" else None,
     )
@@ -315,6 +316,8 @@ def touch(session: Session, actor: Actor, ticket: Ticket, diff: dict, *, reason:
     now = utcnow()
     ticket.version += 1
     ticket.updated_at = now
+    if "status" in diff:
+        ticket.status_changed_at = now
     session.add(ticket)
     for name, (old, new) in diff.items():
         record(session, actor, "ticket", ticket.id, name, old, new, reason=reason, at=now)

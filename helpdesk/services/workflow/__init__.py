@@ -1,0 +1,2 @@
+"""Work that moves itself: routing (round robin, least loaded, skills), triggers, time-based
+automations and macros."""

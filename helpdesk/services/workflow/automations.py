@@ -1,0 +1,106 @@
+"""Time-based automations: every ticket matching an automation's `when` gets its actions.
+
+Run every minute by the worker and the app (`helpdesk rules run` on demand), in file
+order, oldest status first. Each automation's actions make its own condition false
+(checked at load), so a ticket is acted on once, and a run cut short leaves the
+rest for the next minute: nothing is skipped, nothing done twice. With a `calendar`,
+`status_age:` counts that SLA calendar's business time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from helpdesk.models import Ticket, utcnow
+from helpdesk.rules import Automation, parse_when
+from helpdesk.services.workflow.actions import fire
+from helpdesk.services.workflow.stored import stored_rules
+
+CHUNK = 500  # tickets per transaction: a long run never holds the write lock for long
+
+
+@dataclass
+class RunResult:
+    matched: dict[str, int] = field(default_factory=dict)  # automation -> tickets acted on (or that would be)
+    warnings: int = 0
+    more: bool = False  # a chunk was full: call again
+    tickets: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, other: RunResult) -> RunResult:
+        for name, n in other.matched.items():
+            self.matched[name] = self.matched.get(name, 0) + n
+        for name, ids in other.tickets.items():
+            self.tickets.setdefault(name, []).extend(ids)
+        self.warnings += other.warnings
+        self.more = other.more
+        return self
+
+    def to_dict(self) -> dict:
+        return {"actions": sum(self.matched.values()), "by_rule": self.matched, "warnings": self.warnings,
+                "tickets": self.tickets}
+
+
+def run_automations(session: Session, *, now: datetime | None = None, dry_run: bool = False,
+                    limit: int = CHUNK) -> RunResult:
+    """One chunk: up to `limit` tickets over all automations. `more` says call again."""
+    now = now or utcnow()
+    result = RunResult()
+    budget = limit
+    for automation in stored_rules(session).automations:
+        if budget <= 0:
+            result.more = True
+            break
+        ids = matching_ids(session, automation, now, limit=budget + (1 if not dry_run else 0))
+        if not dry_run and len(ids) > budget:
+            ids, result.more = ids[:budget], True
+        result.matched[automation.name] = len(ids)
+        result.tickets[automation.name] = ids
+        if dry_run:
+            continue
+        for tid in ids:
+            if fire(session, tid, automation.name, automation.actions, kind="automation") is None:
+                result.warnings += 1
+        budget -= len(ids)
+    if dry_run:
+        result.more = False
+    return result
+
+
+def matching_ids(session: Session, automation: Automation, now: datetime, *, limit: int | None = None) -> list[int]:
+    from helpdesk.query_sql import Compiler
+
+    compiler = Compiler(session, me=None, now=now, age_start=_age_start(session, automation, now))
+    stmt = (select(Ticket.id).where(compiler.compile(parse_when(automation.when)), Ticket.status != "closed")
+            .order_by(func.coalesce(Ticket.status_changed_at, Ticket.updated_at), Ticket.id))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.execute(stmt).scalars())
+
+
+def _age_start(session: Session, automation: Automation, now: datetime):
+    if not automation.calendar:
+        return None
+    from helpdesk.calendar import business_time_before
+    from helpdesk.services.sla.policies import require_config
+
+    calendar = require_config(session).calendars.get(automation.calendar)
+    if calendar is None:
+        from helpdesk.errors import Invalid
+
+        raise Invalid(f"automation {automation.name!r}: the SLA calendar {automation.calendar!r} is gone; "
+                      "load rules or SLA policies again")
+    return lambda seconds: business_time_before(calendar, now, seconds)
+
+
+def run_job(desk) -> dict:
+    """The worker's minute: chunks until nothing is left (each its own transaction)."""
+    total = RunResult()
+    while True:
+        now = utcnow()
+        part = desk.write(lambda s: run_automations(s, now=now))
+        total.add(part)
+        if not part.more:
+            return {"actions": sum(total.matched.values()), "warnings": total.warnings}

@@ -1,0 +1,204 @@
+"""Automatic assignment: a team's waiting tickets go to its agents with room.
+
+A ticket waits when its team routes automatically (round_robin or least_loaded), it
+is `new` or `open`, unassigned and not merged. Waiting tickets are served by
+priority, then age. An agent is eligible when in the team, active, not away, with
+spare capacity (load = their `new` + `open` tickets; no capacity = unlimited) and
+every skill the ticket requires, unless the ticket has waited longer than the
+team's skills timeout. round_robin picks the eligible agent given a ticket longest
+ago; least_loaded the one with the most room, ties to the one served longest ago.
+
+Routing runs just before the commit of any change that may free a slot or make a
+ticket wait (subscriber below, via `bus.at_commit`), and on demand (`helpdesk
+route`). On PostgreSQL the team row is locked first, so two processes routing
+at once never see the same free slot; SQLite write transactions are serial."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from helpdesk.models import PRIORITIES, Agent, Team, Ticket, TicketSkill, utcnow
+from helpdesk.services.core import bus
+from helpdesk.services.core.actors import Actor
+
+STRATEGIES = ("manual", "round_robin", "least_loaded")
+LOADED = ("new", "open")  # what counts against capacity; pending, on_hold, solved free it
+ROUTER = Actor(None, "routing", "Routing", "admin")
+UNLIMITED = 10**9
+
+
+@dataclass(frozen=True)
+class Assignment:
+    ticket_id: int
+    agent: str  # email
+    team: str
+    strategy: str
+
+    def to_dict(self) -> dict:
+        return {"ticket": self.ticket_id, "agent": self.agent, "team": self.team, "strategy": self.strategy}
+
+
+@dataclass
+class _Seat:
+    agent: Agent
+    load: int
+
+    @property
+    def room(self) -> int:
+        return UNLIMITED if self.agent.capacity is None else self.agent.capacity - self.load
+
+
+def route(session: Session, *, teams: set[int] | None = None, now: datetime | None = None,
+          dry_run: bool = False) -> list[Assignment]:
+    """Serve waiting tickets of the routing teams (all, or those in `teams`)."""
+    now = now or utcnow()
+    stmt = select(Team).where(Team.routing != "manual").order_by(Team.id)
+    if teams is not None:
+        if not teams:
+            return []
+        stmt = stmt.where(Team.id.in_(teams))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    done: list[Assignment] = []
+    for team in session.execute(stmt).scalars().all():
+        done += _route_team(session, team, now, dry_run)
+    return done
+
+
+def _route_team(session: Session, team: Team, now: datetime, dry_run: bool) -> list[Assignment]:
+    seats = _seats(session, team)
+    if not seats:
+        return []
+    waiting = _waiting(session, team)
+    needs = _skills(session, [t.id for t in waiting])
+    turn = _last_turn(session)
+    done = []
+    for ticket in waiting:
+        if all(s.room <= 0 for s in seats):
+            break
+        required = needs.get(ticket.id, set())
+        if required and team.skills_timeout is not None and ticket.created_at <= now - timedelta(seconds=team.skills_timeout):
+            required = set()
+        eligible = [s for s in seats if s.room > 0 and required <= {k.lower() for k in s.agent.skills or ()}]
+        if not eligible:
+            continue
+        seat = _pick(eligible, team.routing)
+        turn += 1
+        seat.load += 1
+        seat.agent.routed_turn = turn
+        done.append(Assignment(ticket.id, seat.agent.email, team.name, team.routing))
+        if not dry_run:
+            _assign(session, ticket, seat.agent, team.routing)
+    if dry_run:
+        session.expire_all()  # forget the turns counted for the preview
+    return done
+
+
+def _seats(session: Session, team: Team) -> list[_Seat]:
+    agents = session.execute(select(Agent).where(
+        Agent.team_id == team.id, Agent.active.is_(True), Agent.away.is_(False), Agent.role != "viewer",
+    ).order_by(Agent.id)).scalars().all()
+    if not agents:
+        return []
+    loads = dict(session.execute(select(Ticket.assignee_id, func.count()).where(
+        Ticket.assignee_id.in_([a.id for a in agents]), Ticket.status.in_(LOADED)).group_by(Ticket.assignee_id)).all())
+    return [_Seat(a, loads.get(a.id, 0)) for a in agents]
+
+
+def _waiting(session: Session, team: Team) -> list[Ticket]:
+    rows = session.execute(select(Ticket).where(
+        Ticket.team_id == team.id, Ticket.assignee_id.is_(None), Ticket.status.in_(LOADED),
+        Ticket.merged_into_id.is_(None))).scalars().all()
+    rank = {p: i for i, p in enumerate(PRIORITIES)}
+    return sorted(rows, key=lambda t: (-rank.get(t.priority, 1), t.created_at, t.id))
+
+
+def _skills(session: Session, ids: list[int]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for start in range(0, len(ids), 500):
+        for tid, skill in session.execute(select(TicketSkill.ticket_id, TicketSkill.skill)
+                                          .where(TicketSkill.ticket_id.in_(ids[start:start + 500]))):
+            out.setdefault(tid, set()).add(skill.lower())
+    return out
+
+
+def _last_turn(session: Session) -> int:
+    return session.execute(select(func.coalesce(func.max(Agent.routed_turn), 0))).scalar_one()
+
+
+def _pick(eligible: list[_Seat], strategy: str) -> _Seat:
+    if strategy == "least_loaded":
+        return min(eligible, key=lambda s: (-s.room, s.agent.routed_turn, s.agent.id))
+    return min(eligible, key=lambda s: (s.agent.routed_turn, s.agent.id))
+
+
+def _assign(session: Session, ticket: Ticket, agent: Agent, strategy: str) -> None:
+    from helpdesk.services.tickets.lifecycle import touch
+
+    ticket.assignee_id = agent.id
+    session.execute(update(Agent).where(Agent.id == agent.id).values(routed_turn=agent.routed_turn))
+    touch(session, ROUTER, ticket, {"assignee": (None, agent.email)}, reason=f"routed: {strategy}")
+
+
+# -- when to route -------------------------------------------------------------------
+
+ROUTE_KEY = "route_teams"
+
+
+def want_route(session: Session, team_ids) -> None:
+    """Route these teams before this transaction commits."""
+    wanted: set[int] = session.info.setdefault(ROUTE_KEY, set())
+    wanted.update(t for t in team_ids if t is not None)
+    if wanted:
+        bus.at_commit(session, "routing", _route_wanted)
+
+
+def _route_wanted(session: Session) -> None:
+    teams = session.info.pop(ROUTE_KEY, set())
+    if teams and _any_routing_team(session):
+        route(session, teams=teams)
+
+
+def _any_routing_team(session: Session) -> bool:
+    return session.execute(select(Team.id).where(Team.routing != "manual").limit(1)).first() is not None
+
+
+@bus.subscribe("ticket.created", "ticket.updated")
+def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
+    """A ticket may now wait (new, team set, unassigned, reopened) or its agent may have
+    a free slot (solved, pending, reassigned): route its team and its agents' teams."""
+    if event.actor is ROUTER and set(event.changes) == {"assignee"}:
+        return
+    ticket = session.get(Ticket, event.ticket_id)
+    if ticket is None:
+        return
+    teams = {ticket.team_id}
+    agent_ids = {ticket.assignee_id}
+    old = event.changes.get("assignee", (None, None))[0]
+    if old:
+        agent_ids.add(session.execute(select(Agent.id).where(Agent.email == old)).scalar())
+    agent_ids.discard(None)
+    if agent_ids:
+        teams |= set(session.execute(select(Agent.team_id).where(Agent.id.in_(agent_ids))).scalars())
+    want_route(session, teams)
+
+
+@bus.subscribe("tickets.created", "tickets.imported")
+def on_many_tickets(session: Session, event: bus.DomainEvent) -> None:
+    ids = [*event.data.get("ids", ()), *event.data.get("updated", ())]
+    if not ids or not _any_routing_team(session):
+        return
+    teams: set[int] = set()
+    for start in range(0, len(ids), 500):
+        teams |= set(session.execute(select(Ticket.team_id).where(Ticket.id.in_(ids[start:start + 500]))
+                                     .distinct()).scalars())
+    want_route(session, teams)
+
+
+@bus.subscribe("agent.updated", "team.updated")
+def on_people_change(session: Session, event: bus.DomainEvent) -> None:
+    want_route(session, event.data.get("teams", ()))

@@ -1,0 +1,230 @@
+"""Triggers: rules that run after every change, in file order, inside its transaction.
+
+A change (ticket created, updated, a message) is collected by the subscriber below;
+just before the commit the triggers whose `on` and `changed` fit are checked
+against the ticket as it is then (`when`, the query language, one SQL query for
+many tickets and triggers at once) and fire in file order. A later trigger sees
+what earlier ones changed: after a firing the rest are checked again. The changes
+triggers make are a new link of the same chain: triggers not fired yet may fire on
+them. A trigger fires at most once per ticket per chain; a chain stops at depth 10
+with a warning event.
+
+Imported history (`helpdesk import`) fires no triggers: a migration of last year's
+tickets must not mail their customers again. Routing still serves what waits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, true
+from sqlmodel import Session
+
+from helpdesk.models import Ticket, utcnow
+from helpdesk.rules import RuleSet, Trigger, parse_when
+from helpdesk.services.core import bus
+from helpdesk.services.core.audit import record
+from helpdesk.services.workflow.actions import fire, rule_actor
+from helpdesk.services.workflow.stored import stored_rules
+
+DEPTH_MAX = 10
+CHUNK = 500
+PENDING, STATE = "trigger_pending", "trigger_state"
+
+
+@dataclass
+class Change:
+    """What happened to one ticket since its triggers last ran."""
+
+    on: set[str] = field(default_factory=set)  # created, updated, message
+    changed: dict[str, object] = field(default_factory=dict)  # field -> its new value
+    authors: set[str] = field(default_factory=set)  # customer / agent, for messages
+
+
+@dataclass
+class Chain:
+    fired: set[str] = field(default_factory=set)
+    depth: int = 0
+
+
+# -- collecting changes ------------------------------------------------------------
+
+def _pending(session: Session) -> dict[int, Change]:
+    return session.info.setdefault(PENDING, {})
+
+
+def _note(session: Session, ticket_id: int, on: str, changes: dict | None = None, author: str | None = None) -> None:
+    if not stored_rules(session).triggers:
+        return
+    change = _pending(session).setdefault(ticket_id, Change())
+    change.on.add(on)
+    for name, (_old, new) in (changes or {}).items():
+        change.changed[name] = new
+    if author:
+        change.authors.add(author)
+    bus.at_commit(session, "triggers", run_pending)
+
+
+@bus.subscribe("ticket.created")
+def on_created(session: Session, event: bus.DomainEvent) -> None:
+    _note(session, event.ticket_id, "created")
+
+
+@bus.subscribe("ticket.updated")
+def on_updated(session: Session, event: bus.DomainEvent) -> None:
+    if event.changes and not set(event.changes) <= {"reply", "note", "customer_reply", "first_response_at"}:
+        _note(session, event.ticket_id, "updated", event.changes)
+
+
+@bus.subscribe("message.added")
+def on_message(session: Session, event: bus.DomainEvent) -> None:
+    if event.data.get("kind") == "note":
+        return
+    _note(session, event.ticket_id, "message", None, event.data.get("by"))
+
+
+@bus.subscribe("tickets.created")
+def on_many_created(session: Session, event: bus.DomainEvent) -> None:
+    if not stored_rules(session).triggers:
+        return
+    for tid in event.data.get("ids", ()):
+        _pending(session).setdefault(tid, Change()).on.add("created")
+    bus.at_commit(session, "triggers", run_pending)
+
+
+# -- running them ------------------------------------------------------------------
+
+def run_pending(session: Session, now: datetime | None = None) -> int:
+    """Run the triggers for every change collected so far; returns the firings."""
+    rules = stored_rules(session)
+    chains: dict[int, Chain] = session.info.setdefault(STATE, {})
+    checker = Checker(session, rules, now or utcnow())
+    fired = 0
+    while _pending(session):
+        batch = dict(sorted(_pending(session).items()))
+        _pending(session).clear()
+        fired += _pass(session, rules, checker, batch, chains)
+    return fired
+
+
+def _pass(session: Session, rules: RuleSet, checker: Checker, batch: dict[int, Change], chains) -> int:
+    plans: dict[int, list[Trigger]] = {}
+    for tid, change in batch.items():
+        chain = chains.setdefault(tid, Chain())
+        chain.depth += 1
+        if chain.depth > DEPTH_MAX:
+            record(session, rule_actor("chain"), "ticket", tid, "rule_warning", None, "trigger chain stopped",
+                   reason=f"triggers changed this ticket {DEPTH_MAX} times in a row; the rest did not run")
+            continue
+        candidates = [t for t in rules.triggers if t.name not in chain.fired and fits(t, change)]
+        if candidates:
+            plans[tid] = candidates
+    fired = 0
+    for group in _groups(plans):
+        matches = checker.matching(group, plans[group[0]])
+        for tid in group:
+            fired += _fire_in_order(session, checker, tid, plans[tid], matches.get(tid, set()), chains[tid])
+    return fired
+
+
+def _groups(plans: dict[int, list[Trigger]]) -> list[list[int]]:
+    """Tickets with the same candidate triggers, checked together in chunks."""
+    by_plan: dict[tuple, list[int]] = {}
+    for tid, candidates in plans.items():
+        by_plan.setdefault(tuple(t.name for t in candidates), []).append(tid)
+    return [ids[i:i + CHUNK] for ids in by_plan.values() for i in range(0, len(ids), CHUNK)]
+
+
+def _fire_in_order(session: Session, checker: Checker, tid: int, candidates: list[Trigger],
+                   matching: set[str], chain: Chain) -> int:
+    fired = 0
+    for position, trigger in enumerate(candidates):
+        if trigger.name not in matching or trigger.name in chain.fired:
+            continue
+        chain.fired.add(trigger.name)
+        fired += 1
+        changed = fire(session, tid, trigger.name, trigger.actions)
+        if trigger.stop:
+            chain.fired.update(t.name for t in checker.rules.triggers)  # nothing more in this chain
+            break
+        rest = candidates[position + 1:]
+        if changed and rest:  # later triggers see what this one did
+            matching = checker.matching([tid], rest).get(tid, set())
+    return fired
+
+
+def fits(trigger: Trigger, change: Change) -> bool:
+    """`on`, `author` and `changed` against one change (the `when` is SQL's)."""
+    if not set(trigger.on) & change.on:
+        return False
+    if trigger.author and trigger.on == ("message",) and trigger.author not in change.authors:
+        return False
+    for name, wanted in trigger.changed.items():
+        if name not in change.changed:
+            return False
+        if wanted is not None and not _is(change.changed[name], wanted):
+            return False
+    return True
+
+
+def _is(value, wanted: str) -> bool:
+    if isinstance(value, list):  # tags: changed to include it
+        return wanted.lower() in [str(v).lower() for v in value]
+    return str(value if value is not None else "none").lower() == wanted.lower()
+
+
+class Checker:
+    """Each trigger's `when` compiled once per run; checked for many tickets in one query."""
+
+    def __init__(self, session: Session, rules: RuleSet, now: datetime):
+        from helpdesk.query_sql import Compiler
+
+        self.session, self.rules = session, rules
+        self.compiler = Compiler(session, me=None, now=now)
+        self._conditions: dict[str, object] = {}
+
+    def condition(self, trigger: Trigger):
+        if trigger.name not in self._conditions:
+            self._conditions[trigger.name] = (self.compiler.compile(parse_when(trigger.when))
+                                              if trigger.when else true())
+        return self._conditions[trigger.name]
+
+    def matching(self, ids: list[int], triggers: list[Trigger]) -> dict[int, set[str]]:
+        columns = [self.condition(t).label(f"c{i}") for i, t in enumerate(triggers)]
+        rows = self.session.execute(select(Ticket.id, *columns).where(Ticket.id.in_(ids))).all()
+        return {row[0]: {t.name for t, hit in zip(triggers, row[1:]) if hit} for row in rows}
+
+
+# -- rules test ----------------------------------------------------------------------
+
+def try_rule(session: Session, name: str, ticket_id: int) -> dict:
+    """Whether a trigger's condition holds for a ticket now, and what it would change.
+
+    Runs the actions for real inside the caller's transaction, which the caller rolls
+    back (`Desk.rehearse`), so the answer is exactly what firing would do."""
+    from helpdesk.errors import NotFound
+    from helpdesk.services.tickets.lifecycle import get_ticket
+
+    rules = stored_rules(session)
+    trigger = next((t for t in rules.triggers if t.name.lower() == name.strip().lower()), None)
+    if trigger is None:
+        automation = next((a for a in rules.automations if a.name.lower() == name.strip().lower()), None)
+        if automation is None:
+            raise NotFound(f"no rule {name!r}; see `helpdesk rules list`")
+        trigger = Trigger(automation.name, ("updated",), automation.when, automation.actions)
+    get_ticket(session, ticket_id)
+    matches = trigger.name in Checker(session, rules, utcnow()).matching([ticket_id], [trigger]).get(ticket_id, set())
+    result = {"rule": trigger.name, "ticket": ticket_id, "when": trigger.when, "matches": matches,
+              "actions": trigger.actions.describe(), "changed": {}, "warning": None}
+    if matches:
+        changed = fire(session, ticket_id, trigger.name, trigger.actions, kind="test")
+        if changed is None:
+            from helpdesk.models import Event
+
+            warning = session.execute(select(Event.reason).where(Event.ticket_id == ticket_id,
+                                                                 Event.field == "rule_warning")
+                                      .order_by(Event.id.desc())).scalar()
+            result["warning"] = warning
+        else:
+            result["changed"] = {k: {"old": o, "new": n} for k, (o, n) in changed.items()}
+    return result
