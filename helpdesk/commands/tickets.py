@@ -178,6 +178,7 @@ def update(
         parse_field_assignment,
         update_ticket,
     )
+    from helpdesk.commands.written import one_or_many, write_then_show
 
     numbers = [ticket_number(t) for t in tickets]
     if if_version is not None and len(numbers) > 1:
@@ -191,8 +192,11 @@ def update(
     )
     if changes.is_empty():
         raise typer.BadParameter("nothing to change; see helpdesk ticket update --help")
-    diffs = write(lambda s, who: {n: update_ticket(s, who, n, changes, if_version=if_version) for n in numbers})
-    _report_changes(diffs, json_out)
+    diffs, _, shown = write_then_show(
+        lambda s, who: ({n: update_ticket(s, who, n, changes, if_version=if_version) for n in numbers}, None), json_out)
+    if json_out:
+        return render.emit_json(one_or_many(shown, len(numbers) > 1))
+    _report_changes(diffs)
 
 
 def _none_or(value: str | None):
@@ -203,11 +207,7 @@ def _none_or(value: str | None):
     return None if value.strip().lower() in ("none", "") else value
 
 
-def _report_changes(diffs: dict[int, dict], json_out: bool) -> None:
-    if json_out:
-        render.emit_json({"tickets": [{"id": n, "changed": {k: {"old": o, "new": v} for k, (o, v) in d.items()}}
-                                      for n, d in diffs.items()]})
-        return
+def _report_changes(diffs: dict[int, dict]) -> None:
     for n, d in diffs.items():
         render.say(f"#{n}: " + ("; ".join(f"{k} {_short(o)} -> {_short(v)}" for k, (o, v) in d.items()) or "no change"))
 
@@ -219,12 +219,18 @@ def _short(value) -> str:
 
 
 def _message(kind: str, ticket: str, body: str | None, if_version: int | None, json_out: bool) -> None:
-    from helpdesk.services.tickets.conversation import add_agent_message
+    from helpdesk.commands.written import write_then_show
+    from helpdesk.services.tickets.conversation import post_agent_message
 
     number, text = ticket_number(ticket), body_text(body)
-    message_id = write(lambda s, who: add_agent_message(s, who, number, text, kind=kind, if_version=if_version).id)
-    if json_out:
-        render.emit_json({"ticket": number, "message": message_id, "kind": kind})
+
+    def post(s, who):
+        message, diff = post_agent_message(s, who, number, text, kind=kind, if_version=if_version)
+        return {number: diff}, message.id
+
+    _, message_id, shown = write_then_show(post, json_out)
+    if json_out:  # the message beside `changed`, which holds what it did to the ticket (status, first response)
+        render.emit_json({**shown[0], "message": {"id": message_id, "kind": kind}})
     else:
         render.say(f"#{number}: {'reply sent' if kind == 'reply' else 'internal note added'}")
 
@@ -246,46 +252,59 @@ def note(ticket: str = typer.Argument(...), body: Optional[str] = typer.Option(N
 @app.command("close")
 def close(tickets: list[str] = typer.Argument(..., help="Ticket number(s)."), json_out: bool = JSON) -> None:
     """Close tickets (closed tickets are read-only until reopened)."""
+    from helpdesk.commands.written import one_or_many, write_then_show
     from helpdesk.services.tickets.lifecycle import close_ticket
 
     numbers = [ticket_number(t) for t in tickets]
-    done = write(lambda s, who: {n: close_ticket(s, who, n) for n in numbers})
-    if json_out:
-        render.emit_json({"closed": [n for n, c in done.items() if c], "already_closed": [n for n, c in done.items() if not c]})
-    else:
-        for n, changed in done.items():
-            render.say(f"#{n}: {'closed' if changed else 'was already closed'}")
+    done, _, shown = write_then_show(lambda s, who: ({n: close_ticket(s, who, n) for n in numbers}, None), json_out)
+    if json_out:  # a ticket that already was closed has an empty `changed`
+        return render.emit_json(one_or_many(shown, len(numbers) > 1))
+    for n, changed in done.items():
+        render.say(f"#{n}: {'closed' if changed else 'was already closed'}")
 
 
 @app.command("reopen")
 def reopen(ticket: str = typer.Argument(...), json_out: bool = JSON) -> None:
     """Reopen a solved or closed ticket."""
+    from helpdesk.commands.written import write_then_show
     from helpdesk.services.tickets.lifecycle import reopen_ticket
 
     number = ticket_number(ticket)
-    write(lambda s, who: reopen_ticket(s, who, number))
-    render.emit_json({"reopened": number}) if json_out else render.say(f"#{number}: reopened")
+    _, _, shown = write_then_show(lambda s, who: ({number: reopen_ticket(s, who, number)}, None), json_out)
+    render.emit_json(shown[0]) if json_out else render.say(f"#{number}: reopened")
 
 
 @app.command("merge")
 def merge(ticket: str = typer.Argument(..., help="The ticket to merge away."),
           into: str = typer.Option(..., "--into", help="The ticket that keeps the conversation."), json_out: bool = JSON) -> None:
-    """Merge a ticket into another: its messages move, it is closed with a link."""
+    """Merge a ticket into another: its messages move, it is closed with a link.
+
+    With --json: the target ticket; `changed` holds its `merged` and the source's
+    changes as `source.status` and `source.merged_into`; `source` is {id, version}."""
+    from helpdesk.commands.written import write_then_show
     from helpdesk.services.tickets.lifecycle import merge_tickets
 
     source, target = ticket_number(ticket), ticket_number(into)
-    write(lambda s, who: merge_tickets(s, who, source, target))
-    render.emit_json({"merged": source, "into": target}) if json_out else render.say(f"#{source} merged into #{target}")
+    _, _, shown = write_then_show(lambda s, who: (merge_tickets(s, who, source, target), None), json_out)
+    if not json_out:
+        return render.say(f"#{source} merged into #{target}")
+    was, now = (next(t for t in shown if t["id"] == n) for n in (source, target))
+    now["changed"].update({f"source.{k}": v for k, v in was["changed"].items()})
+    render.emit_json({**now, "source": {"id": source, "version": was["version"]}})
 
 
 @app.command("link")
 def link(ticket: str = typer.Argument(...), other: str = typer.Argument(...), json_out: bool = JSON) -> None:
     """Link two related tickets (both show the link)."""
+    from helpdesk.commands.written import write_then_show
     from helpdesk.services.tickets.lifecycle import link_tickets
 
     a, b = ticket_number(ticket), ticket_number(other)
-    made = write(lambda s, who: link_tickets(s, who, a, b))
-    render.emit_json({"linked": [a, b], "new": made}) if json_out else render.say(f"#{a} <-> #{b}" + ("" if made else " (already linked)"))
+    # Already linked: the service reports nothing, so both tickets print with an empty `changed`.
+    made, _, shown = write_then_show(lambda s, who: ((link_tickets(s, who, a, b) or {a: {}, b: {}}), None), json_out)
+    if json_out:
+        return render.emit_json({"tickets": shown})
+    render.say(f"#{a} <-> #{b}" + ("" if any(made.values()) else " (already linked)"))
 
 
 @app.command("bulk")
@@ -302,6 +321,7 @@ def bulk(
       helpdesk ticket bulk 'assignee:bob status:open' --set assignee=alice --yes
     """
     from helpdesk.commands.common import desk
+    from helpdesk.commands.written import write_then_show
     from helpdesk.services.tickets.bulk import (
         matching_ids,
         parse_assignments,
@@ -311,19 +331,17 @@ def bulk(
     text, changes = " ".join(query), parse_assignments(set_)
 
     def run(s, who):
-        return update_many(s, who, matching_ids(s, who, text), changes)
+        result = update_many(s, who, matching_ids(s, who, text), changes)
+        return result.changed, result
 
     if yes:
-        result = write(run)
+        _, result, shown = write_then_show(run, json_out)
     else:
         from helpdesk.commands.common import actor
 
-        result = desk().rehearse(lambda s: run(s, actor(s)))
+        result, shown = desk().rehearse(lambda s: run(s, actor(s)))[1], None
     if json_out:
-        render.emit_json({"applied": yes, "matched": len(result.changed) + len(result.unchanged) + len(result.skipped),
-                          "changed": {str(k): {f: {"old": o, "new": n} for f, (o, n) in d.items()} for k, d in result.changed.items()},
-                          "unchanged": result.unchanged, "skipped": {str(k): v for k, v in result.skipped.items()}})
-        return
+        return render.emit_json(_bulk_json(result, shown))
     for n, d in result.changed.items():
         render.say(f"#{n}: " + "; ".join(f"{k} {_short(o)} -> {_short(v)}" for k, (o, v) in d.items()))
     for n, why in result.skipped.items():
@@ -331,6 +349,20 @@ def bulk(
     verb = "changed" if yes else "would change"
     render.say(f"{len(result.changed)} tickets {verb}, {len(result.unchanged)} already so, {len(result.skipped)} skipped"
                + ("" if yes else " — add --yes to apply"))
+
+
+def _bulk_json(result, shown: list[dict] | None) -> dict:
+    """Applied: the changed tickets as Ticket JSON with `changed`. A preview (shown is None)
+    has `would_change` instead, and no tickets or versions, so nothing reads as done."""
+    from helpdesk.commands.written import changed_json
+
+    out: dict = {"applied": shown is not None,
+                 "matched": len(result.changed) + len(result.unchanged) + len(result.skipped)}
+    if shown is None:
+        out["would_change"] = {str(n): changed_json(d) for n, d in result.changed.items()}
+    else:
+        out["tickets"] = shown
+    return {**out, "unchanged": result.unchanged, "skipped": {str(k): v for k, v in result.skipped.items()}}
 
 
 @app.command("macro")

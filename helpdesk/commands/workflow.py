@@ -179,20 +179,23 @@ def apply_macro_command(ticket: str, name: str, preview: bool, if_version: Optio
     number = ticket_number(ticket)
     if preview:
         data = desk().rehearse(lambda s: preview_macro(s, actor(s), number, name))
+        shown = None
     else:
-        data = write(lambda s, who: apply_macro(s, who, number, name, if_version=if_version))
-    changed = {k: {"old": _plain(o), "new": _plain(n)} for k, (o, n) in data["changed"].items()}
-    if json_out:
-        out = {"macro": data["macro"], "ticket": number, "preview": preview, "changed": changed,
-               "message": data["message"] if not preview else None, "kind": data["kind"]}
-        if preview:
-            out["text"] = data.get("text", "")
-        else:
-            from helpdesk.services.tickets.lifecycle import get_ticket
-            from helpdesk.services.tickets.listing import ticket_dicts
+        from helpdesk.commands.written import write_then_show
 
-            out.update(read(lambda s, _w: ticket_dicts(s, [get_ticket(s, number)])[0]))
-        return render.emit_json(out)
+        def run(s, who):
+            done = apply_macro(s, who, number, name, if_version=if_version)
+            return {number: done["changed"]}, done
+
+        _diffs, data, shown = write_then_show(run, json_out)
+    from helpdesk.commands.written import changed_json
+
+    changed = changed_json(data["changed"])
+    if json_out:
+        head = {"macro": data["macro"], "kind": data["kind"], "preview": preview}
+        if preview:
+            return render.emit_json({**head, "ticket": number, "text": data.get("text", ""), "changed": changed})
+        return render.emit_json({**shown[0], **head, "message": data["message"]})
     if preview:
         render.show(f"macro {data['macro']} on #{number} (preview, nothing written):")
         if data["kind"]:
@@ -214,8 +217,3 @@ def _shown(value) -> str:
 
     return "-" if value in (None, "", []) else literal(", ".join(map(str, value)) if isinstance(value, list) else value)
 
-
-def _plain(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value

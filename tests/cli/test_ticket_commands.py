@@ -141,7 +141,7 @@ def test_bulk_previews_then_applies_in_one_go(staffed):
     assert preview.code == 0 and "3 tickets would change" in preview.err
     assert staffed("ticket", "list", "status:closed", "--json").json()["total"] == 0
     done = staffed("ticket", "bulk", "tag:spam", "--set", "status=closed", "--yes", "--json", who=BOB).json()
-    assert done["applied"] and sorted(done["changed"]) == ["1", "2", "3"]
+    assert done["applied"] and [t["id"] for t in done["tickets"]] == [1, 2, 3]
     assert staffed("ticket", "list", "status:closed", "--json").json()["total"] == 3
     assert staffed("ticket", "show", str(keep), "--json").json()["status"] == "new"
     assert staffed("ticket", "bulk", "tag:spam", "--set", "colour=red", who=BOB).code == 5

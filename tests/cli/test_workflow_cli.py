@@ -138,3 +138,15 @@ def test_macro_load_refuses_an_unknown_placeholder(staffed, tmp_path):
     result = staffed("macro", "load", path, who=ADA)
     assert result.code == 5 and "ticket.colour" in result.err and "line" in result.err
     assert staffed("macro", "list", "--json").json() == []
+
+
+def test_update_json_shows_what_triggers_and_routing_did_and_its_version_chains(routed, tmp_path):
+    path = write(tmp_path, "r.toml", '[[triggers]]\nname = "urgent to billing"\non = ["updated"]\n'
+                                     'changed = { priority = "urgent" }\nactions = { team = "billing" }\n')
+    assert routed("rules", "load", path, who=ADA).code == 0
+    tid = str(routed("ticket", "create", "--subject", "x", "--json", who=ADA).json()["id"])
+    out = routed("ticket", "update", tid, "--priority", "urgent", "--json", who=ADA).json()
+    assert out["team"] == "billing" and out["assignee"] in (ADA, BOB)  # the trigger, then routing
+    assert out["changed"]["priority"] == {"old": "normal", "new": "urgent"}
+    chained = routed("ticket", "update", tid, "--status", "pending", "--if-version", str(out["version"]), who=ADA)
+    assert chained.code == 0, chained.err

@@ -68,6 +68,11 @@ def at_commit(session: Session, name: str, fn: Callable[[Session], None]) -> Non
 ROUNDS_MAX = 50  # work that keeps asking for more is a bug; stop rather than spin
 
 
+def settle(session: Session) -> None:
+    """Run the work waiting for the commit now (rules, routing), e.g. to show its result."""
+    _run_at_commit(session)
+
+
 def _run_at_commit(session: Session) -> None:
     # before_commit also fires when a savepoint is released (a rule's actions):
     # the work waits for the real commit.

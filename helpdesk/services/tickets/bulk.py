@@ -71,7 +71,7 @@ def update_many(session: Session, actor: Actor, ids: list[int], changes: TicketC
         try:
             with session.begin_nested():
                 if close_only:
-                    diff = {"status": (None, "closed")} if close_ticket(session, actor, tid, if_version=version) else {}
+                    diff = close_ticket(session, actor, tid, if_version=version)
                 else:
                     diff = update_ticket(session, actor, tid, changes, if_version=version, reason="bulk")
         except Conflict as exc:

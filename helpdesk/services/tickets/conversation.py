@@ -27,6 +27,14 @@ def add_agent_message(session: Session, actor: Actor, ticket_id: int, body: str,
                       if_version: int | None = None, channel: str | None = None,
                       reason: str | None = None) -> Message:
     """A public reply (kind="reply") or an internal note (kind="note") by an agent."""
+    return post_agent_message(session, actor, ticket_id, body, kind=kind, if_version=if_version, channel=channel,
+                              reason=reason)[0]
+
+
+def post_agent_message(session: Session, actor: Actor, ticket_id: int, body: str, *, kind: str = "reply",
+                       if_version: int | None = None, channel: str | None = None,
+                       reason: str | None = None) -> tuple[Message, dict]:
+    """`add_agent_message`, also returning the ticket's {field: (old, new)} it caused (for `--json`)."""
     from helpdesk.services.tickets.lifecycle import check_version
 
     require(actor, "agent")
@@ -52,7 +60,7 @@ def add_agent_message(session: Session, actor: Actor, ticket_id: int, body: str,
     reindex(session, [ticket.id])
     touch(session, actor, ticket, diff, reason=reason)
     bus.publish(session, bus.DomainEvent("message.added", ticket.id, actor, data={"message_id": message.id, "kind": kind, "by": "agent"}))
-    return message
+    return message, diff
 
 
 def add_customer_message(session: Session, actor: Actor, ticket_id: int, contact: Contact | None, body: str,

@@ -327,32 +327,36 @@ def touch(session: Session, actor: Actor, ticket: Ticket, diff: dict, *, reason:
     bus.publish(session, bus.DomainEvent(event, ticket.id, actor, changes=diff))
 
 
-def close_ticket(session: Session, actor: Actor, ticket_id: int, *, if_version: int | None = None) -> bool:
-    """Close; returns False when it already was closed."""
+def close_ticket(session: Session, actor: Actor, ticket_id: int, *, if_version: int | None = None) -> dict[str, tuple[Any, Any]]:
+    """Close; returns {field: (old, new)}, empty (falsy) when it already was closed."""
     require(actor, "agent")
     ticket = get_ticket(session, ticket_id)
     check_version(ticket, if_version, session)
     if ticket.status == "closed":
-        return False
-    old = ticket.status
+        return {}
+    diff = {"status": (ticket.status, "closed")}
     set_status(ticket, "closed")
-    touch(session, actor, ticket, {"status": (old, "closed")})
-    return True
+    touch(session, actor, ticket, diff)
+    return diff
 
 
-def reopen_ticket(session: Session, actor: Actor, ticket_id: int, *, if_version: int | None = None) -> None:
+def reopen_ticket(session: Session, actor: Actor, ticket_id: int, *, if_version: int | None = None) -> dict[str, tuple[Any, Any]]:
+    """Back to open; returns {field: (old, new)}."""
     require(actor, "agent")
     ticket = get_ticket(session, ticket_id)
     check_version(ticket, if_version, session)
     if ticket.status not in ("solved", "closed"):
         raise Conflict(f"ticket #{ticket.id} is {ticket.status}, not solved or closed; nothing to reopen")
-    old = ticket.status
+    diff = {"status": (ticket.status, "open")}
     ticket.status = "open"
-    touch(session, actor, ticket, {"status": (old, "open")})
+    touch(session, actor, ticket, diff)
+    return diff
 
 
-def merge_tickets(session: Session, actor: Actor, source_id: int, target_id: int) -> Ticket:
-    """Move the source's conversation into the target and close the source with a link."""
+def merge_tickets(session: Session, actor: Actor, source_id: int, target_id: int) -> dict[int, dict[str, tuple[Any, Any]]]:
+    """Move the source's conversation into the target and close the source with a link.
+
+    Returns {ticket: {field: (old, new)}} for both tickets."""
     require(actor, "agent")
     if source_id == target_id:
         raise Invalid("a ticket cannot be merged into itself", field="into")
@@ -369,24 +373,27 @@ def merge_tickets(session: Session, actor: Actor, source_id: int, target_id: int
                         body=f"Ticket #{source.id} ({source.subject}) was merged into this ticket.", created_at=now))
     session.add(Message(ticket_id=source.id, kind="note", author_agent_id=actor.agent_id, author_name=actor.name,
                         body=f"Merged into #{target.id}.", created_at=now))
-    old_status = source.status
+    diffs = {source.id: {"status": (source.status, "closed"), "merged_into": (None, target.id)},
+             target.id: {"merged": (None, f"#{source.id} ({len(moved)} messages)")}}
     source.merged_into_id = target.id
     set_status(source, "closed")
     session.flush()
-    touch(session, actor, source, {"status": (old_status, "closed"), "merged_into": (None, target.id)})
-    touch(session, actor, target, {"merged": (None, f"#{source.id} ({len(moved)} messages)")})
+    touch(session, actor, source, diffs[source.id])
+    touch(session, actor, target, diffs[target.id])
     reindex(session, [source.id, target.id])
-    return target
+    return diffs
 
 
-def link_tickets(session: Session, actor: Actor, ticket_id: int, other_id: int) -> bool:
+def link_tickets(session: Session, actor: Actor, ticket_id: int, other_id: int) -> dict[int, dict[str, tuple[Any, Any]]]:
+    """Link both ways; returns {ticket: {field: (old, new)}}, empty (falsy) when already linked."""
     require(actor, "agent")
     if ticket_id == other_id:
         raise Invalid("a ticket cannot be linked to itself", field="link")
     a, b = get_ticket(session, ticket_id), get_ticket(session, other_id)
     if session.get(TicketLink, (a.id, b.id)):
-        return False
+        return {}
     session.add_all([TicketLink(ticket_id=a.id, other_id=b.id), TicketLink(ticket_id=b.id, other_id=a.id)])
-    touch(session, actor, a, {"link": (None, f"#{b.id}")})
-    touch(session, actor, b, {"link": (None, f"#{a.id}")})
-    return True
+    diffs = {a.id: {"link": (None, f"#{b.id}")}, b.id: {"link": (None, f"#{a.id}")}}
+    touch(session, actor, a, diffs[a.id])
+    touch(session, actor, b, diffs[b.id])
+    return diffs

@@ -86,8 +86,8 @@ def test_customer_message_reopens_pending_and_solved(desk, crew, status):
 
 def test_closed_is_read_only_until_reopen(desk, crew):
     tid = new(desk, crew.agent)
-    assert desk.write(lambda s: close_ticket(s, crew.agent, tid)) is True
-    assert desk.write(lambda s: close_ticket(s, crew.agent, tid)) is False
+    assert desk.write(lambda s: close_ticket(s, crew.agent, tid)) == {"status": ("new", "closed")}
+    assert desk.write(lambda s: close_ticket(s, crew.agent, tid)) == {}
     with pytest.raises(Conflict, match="reopen"):
         desk.write(lambda s: update_ticket(s, crew.agent, tid, TicketChanges(priority="high")))
     with pytest.raises(Conflict):
@@ -164,7 +164,8 @@ def test_viewer_cannot_be_assigned(desk, crew):
 def test_merge_moves_messages_and_closes_source(desk, crew):
     a = new(desk, crew.agent, body="first", requester="c@example.com")
     b = new(desk, crew.agent, body="second", requester="c@example.com")
-    desk.write(lambda s: merge_tickets(s, crew.agent, a, b))
+    diffs = desk.write(lambda s: merge_tickets(s, crew.agent, a, b))
+    assert diffs == {a: {"status": ("new", "closed"), "merged_into": (None, b)}, b: {"merged": (None, f"#{a} (1 messages)")}}
     with desk.read() as s:
         src, dst = get_ticket(s, a), get_ticket(s, b)
         assert src.status == "closed" and src.merged_into_id == b
@@ -178,8 +179,8 @@ def test_merge_moves_messages_and_closes_source(desk, crew):
 
 def test_link_is_symmetric_and_idempotent(desk, crew):
     a, b = new(desk, crew.agent), new(desk, crew.agent)
-    assert desk.write(lambda s: link_tickets(s, crew.agent, a, b)) is True
-    assert desk.write(lambda s: link_tickets(s, crew.agent, b, a)) is False
+    assert desk.write(lambda s: link_tickets(s, crew.agent, a, b)) == {a: {"link": (None, f"#{b}")}, b: {"link": (None, f"#{a}")}}
+    assert desk.write(lambda s: link_tickets(s, crew.agent, b, a)) == {}
 
 
 def test_first_agent_of_empty_desk_becomes_admin(desk):
