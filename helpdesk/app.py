@@ -33,6 +33,8 @@ class Reference:
 
     agents: list[tuple[str, str]] = field(default_factory=list)  # (email, name)
     tags: list[str] = field(default_factory=list)
+    workload: dict[str, str] = field(default_factory=dict)  # email -> "3/5 · away"
+    macros: list[tuple[str, str]] = field(default_factory=list)  # (name, what it does)
 
 
 class DeskOpened(Message):
@@ -143,9 +145,14 @@ class HelpdeskApp(App):
 
     @staticmethod
     def _read_reference(s) -> Reference:
+        from helpdesk.services.people.agents import agent_loads
         from helpdesk.services.tickets.queues import assignable_agents, known_tags
+        from helpdesk.services.workflow.macros import macro_choices
 
-        return Reference([(a.email, a.name) for a in assignable_agents(s)], known_tags(s))
+        agents, loads = assignable_agents(s), agent_loads(s)
+        workload = {a.email: f"{loads.get(a.id, 0)}/{a.capacity if a.capacity is not None else '-'}"
+                    + (" · away" if a.away else "") for a in agents}
+        return Reference([(a.email, a.name) for a in agents], known_tags(s), workload, macro_choices(s))
 
     def on_desk_opened(self, message: DeskOpened) -> None:
         self.desk, self.actor, self.reference, self.stamp = message.desk, message.actor, message.reference, message.stamp

@@ -34,6 +34,7 @@ def create(
     team: Optional[str] = typer.Option(None, "--team", help="Team name."),
     channel: str = typer.Option("api", "--channel", help="api, email, phone, chat, web, import, walk_in, other."),
     field: list[str] = typer.Option([], "--field", "-f", help="Custom field KEY=VALUE (repeat for more)."),
+    skill: list[str] = typer.Option([], "--skill", help="A skill its agent must hold (routing; repeat for more)."),
     from_: Optional[str] = typer.Option(None, "--from", help="Read tickets as JSON Lines from this file ('-' = stdin)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the new ticket number(s)."),
     json_out: bool = JSON,
@@ -57,7 +58,7 @@ def create(
         raise typer.BadParameter("--subject is required (or --from FILE)", param_hint="--subject")
     new = NewTicket(subject=subject, body=body_text(body, required=False), requester=requester, priority=priority,
                     type=type_, tags=tag, assignee=assignee, team=team, channel=channel,
-                    fields=dict(parse_field_assignment(f) for f in field))
+                    fields=dict(parse_field_assignment(f) for f in field), skills=skill)
     number = write(lambda s, who: create_ticket(s, who, new).id)
     if quiet:
         print(number)
@@ -162,6 +163,8 @@ def update(
     add_tag: list[str] = typer.Option([], "--add-tag"),
     remove_tag: list[str] = typer.Option([], "--remove-tag"),
     field: list[str] = typer.Option([], "--field", "-f", help="KEY=VALUE; KEY= removes the field."),
+    skill: list[str] = typer.Option([], "--skill", help="Require a skill of its agent (routing waits for one)."),
+    remove_skill: list[str] = typer.Option([], "--remove-skill"),
     if_version: Optional[int] = typer.Option(None, "--if-version", help="Refuse (exit 4) if the ticket changed since this version."),
     json_out: bool = JSON,
 ) -> None:
@@ -189,6 +192,7 @@ def update(
         priority=priority if priority is not None else UNSET,
         type=_none_or(type_), assignee=_none_or(assignee), team=_none_or(team),
         add_tags=add_tag, remove_tags=remove_tag, fields=dict(parse_field_assignment(f) for f in field),
+        add_skills=skill, remove_skills=remove_skill,
     )
     if changes.is_empty():
         raise typer.BadParameter("nothing to change; see helpdesk ticket update --help")

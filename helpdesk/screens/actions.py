@@ -25,6 +25,7 @@ ACTION_BINDINGS = [
     Binding("t", "tags", "Tags", id="ticket.tags"),
     Binding("r", "reply", "Reply", id="ticket.reply"),
     Binding("n", "note", "Note", id="ticket.note"),
+    Binding("m", "macro", "Macro", id="ticket.macro"),
     Binding("x", "close_ticket", "Close", id="ticket.close"),
     Binding("R", "reopen", "Reopen", show=False, id="ticket.reopen"),
     Binding("M", "merge", "Merge", show=False, id="ticket.merge"),
@@ -39,6 +40,7 @@ PALETTE = [
     ("tags", "Add or remove a tag…", "Type a tag; -tag removes it"),
     ("reply", "Reply…", "Write a public reply to the requester"),
     ("note", "Internal note…", "Write a note only agents see"),
+    ("macro", "Apply a macro…", "A canned reply or note with its changes (marked rows, else the current one)"),
     ("close_ticket", "Close", "Close the ticket(s)"),
     ("reopen", "Reopen", "Reopen a solved or closed ticket"),
     ("merge", "Merge into…", "Merge this ticket into another one"),
@@ -64,6 +66,14 @@ def describe_single(ticket_id: int, diff: dict) -> str:
         return f"#{ticket_id}: nothing changed"
     parts = [f"{name} → {_shown(new)}" for name, (_, new) in diff.items()]
     return f"#{ticket_id}: " + ", ".join(parts)
+
+
+def describe_macro(ticket_id: int, name: str, changed: dict) -> str:
+    """'#12: macro still-waiting: reply sent, status → pending'."""
+    parts = ["reply sent" if "reply" in changed else "note added" if "note" in changed else ""]
+    parts += [f"{k} → {_shown(new)}" for k, (_, new) in changed.items() if k not in ("reply", "note")]
+    parts = [p for p in parts if p]
+    return f"#{ticket_id}: macro {name}" + (": " + ", ".join(parts) if parts else " (nothing changed)")
 
 
 def describe_bulk(result, what: str) -> str:
@@ -102,8 +112,13 @@ class TicketActions:
         if not (t := self._targets()):
             return
         me = self.app.actor
-        choices = [Choice("Me", me.email, me.email)] if me.agent_id else []
-        choices += [Choice(name, email, email) for email, name in self.app.reference.agents if email != me.email]
+        load = self.app.reference.workload
+
+        def hint(email: str) -> str:  # "bob@example.com · 3/5 · away": who has room, who is away
+            return " · ".join(p for p in (email, load.get(email, "")) if p)
+
+        choices = [Choice("Me", me.email, hint(me.email))] if me.agent_id else []
+        choices += [Choice(name, email, hint(email)) for email, name in self.app.reference.agents if email != me.email]
         choices.append(Choice("Nobody (unassign)", ""))
         self.app.push_screen(PickerScreen(f"Assign {t.label} to", choices),
                              lambda v: v is not None and self.change(t, {"assignee": v or None},
@@ -142,6 +157,38 @@ class TicketActions:
                 self.change(t, {key: [tag]}, f"tag {'+' if how == 'add' else '−'}{tag}")
 
         self.app.push_screen(PickerScreen(f"Tags of {t.label}", choices, new_choice=typed), picked)
+
+    def action_macro(self) -> None:
+        if not (t := self._targets()):
+            return
+        macros = self.app.reference.macros
+        if not macros:
+            self.app.notify("No macros loaded (helpdesk macro load FILE; an example: data/macros.example.toml).",
+                            severity="warning", markup=False)
+            return
+        choices = [Choice(name, name, what) for name, what in macros]
+        self.app.push_screen(PickerScreen(f"Macro for {t.label}", choices),
+                             lambda name: name and self.apply_macro(t, name))
+
+    def apply_macro(self, t: Targets, name: str) -> None:
+        if not t.batch:
+            tid, version = t.ids[0], t.versions.get(t.ids[0])
+
+            def one(s, actor):
+                from helpdesk.services.workflow.macros import apply_macro
+
+                changed = apply_macro(s, actor, tid, name, if_version=version)["changed"]
+                return describe_macro(tid, name, changed)
+
+            self.app.run_change(one, t.ids)
+            return
+
+        def many(s, actor):
+            from helpdesk.services.workflow.macros import apply_macro_many
+
+            return describe_bulk(apply_macro_many(s, actor, t.ids, name, versions=t.versions), f"macro {name}")
+
+        self.confirm_batch(t, f"macro {name}", many)
 
     def change(self, t: Targets, fields: dict, what: str) -> None:
         """Apply one change to the targets: a batch asks first and runs in one transaction."""

@@ -22,8 +22,8 @@ class TicketScreen(TicketActions, Screen):
     AUTO_FOCUS = "#ticket-view"
     BINDINGS = [
         Binding("escape", "back", "Back", id="ticket.back"),
+        Binding("e", "timeline", "Timeline", id="ticket.timeline"),  # before the actions: the footer cuts from the right
         *ACTION_BINDINGS,
-        Binding("e", "timeline", "Timeline", id="ticket.timeline"),
     ]
 
     def __init__(self, ticket_id: int) -> None:

@@ -127,19 +127,33 @@ def _size(n: int) -> str:
     return f"{n:.1f}GB"
 
 
-def timeline(events: list[dict], now: datetime) -> RenderableType:
+def timeline(events: list[dict], now: datetime, palette: Palette | None = None) -> RenderableType:
+    palette = palette or Palette()
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True, style=Style(dim=True))
     grid.add_column(no_wrap=True)
     grid.add_column()
     for e in events:
-        change = line(e.get("field")) + Text(": ") + line(_short(e.get("old")) or "—") + Text(" → ") \
-            + line(_short(e.get("new")) or "—")
-        if e.get("reason"):
-            change += Text(f" ({literal(e['reason'])})", Style(dim=True))
+        change = _change(e, palette)
         at = datetime.fromisoformat(e["at"]).astimezone()
         grid.add_row(f"{at:%Y-%m-%d %H:%M}", line(e.get("actor")), change)
     return Panel(grid, title=Text("Timeline"), title_align="left", border_style=Style(dim=True))
+
+
+def _change(e: dict, palette: Palette) -> Text:
+    """One event's change; a rule's firing and a failed action read as sentences."""
+    reason = literal(e.get("reason") or "")
+    if e.get("field") == "rule":  # new = "trigger NAME", reason = the fields it changed
+        return Text("⚙ ") + line(_short(e.get("new"))) + Text(f" fired: changed {reason}" if reason != "no change"
+                                                              else " fired: nothing to change", Style(dim=True))
+    if e.get("field") == "rule_warning":
+        return Text("⚠ ", palette.warning) + line(_short(e.get("new"))) + Text(f" could not act: {reason}",
+                                                                               palette.warning)
+    change = line(e.get("field")) + Text(": ") + line(_short(e.get("old")) or "—") + Text(" → ") \
+        + line(_short(e.get("new")) or "—")
+    if reason:
+        change += Text(f" ({reason})", Style(dim=True))
+    return change
 
 
 def _short(value: object, limit: int = 60) -> str:
@@ -156,7 +170,7 @@ def detail_renderable(t: dict, card: dict | None, *, show_events: bool, now: dat
     parts.append(Text(f"Conversation ({len(messages)})", Style(bold=True, underline=True)))
     parts += [message_panel(m, now, palette) for m in messages] or [Text("No messages yet.", Style(dim=True))]
     if show_events:
-        parts.append(timeline(t.get("events") or [], now))
+        parts.append(timeline(t.get("events") or [], now, palette))
     else:
         parts.append(Text(f"{len(t.get('events') or [])} events — press e for the timeline", Style(dim=True)))
     return Group(*parts)

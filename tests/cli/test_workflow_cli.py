@@ -150,3 +150,20 @@ def test_update_json_shows_what_triggers_and_routing_did_and_its_version_chains(
     assert out["changed"]["priority"] == {"old": "normal", "new": "urgent"}
     chained = routed("ticket", "update", tid, "--status", "pending", "--if-version", str(out["version"]), who=ADA)
     assert chained.code == 0, chained.err
+
+
+def test_a_required_skill_waits_for_an_agent_who_holds_it(routed, tmp_path):
+    assert routed("agent", "update", ADA, "--skill", "Printers", who=ADA).code == 0
+    first = create(routed, "jam", "--skill", "printers")
+    assert first["assignee"] == ADA  # bob does not hold it, even though his turn comes first
+    assert [t["id"] for t in routed("ticket", "list", "skill:printers", "--json").json()["tickets"]] == [first["id"]]
+    waiting = create(routed, "another jam", "--skill", "printers")
+    assert waiting["assignee"] is None  # ada is full; bob has room but not the skill
+    out = routed("ticket", "update", str(waiting["id"]), "--remove-skill", "printers", "--json", who=ADA).json()
+    assert out["changed"]["skills"] == {"old": ["printers"], "new": []} and out["assignee"] == BOB
+    lines = write(tmp_path, "t.jsonl", '{"subject": "from a script", "team": "billing", "skills": ["vip"]}\n')
+    assert routed("ticket", "create", "--from", lines, who=ADA).code == 0
+    assert [t["subject"] for t in routed("ticket", "list", "skill:vip", "--json").json()["tickets"]] == ["from a script"]
+    bad = write(tmp_path, "bad.jsonl", '{"subject": "x", "skills": "vip"}\n')
+    refused = routed("ticket", "create", "--from", bad, who=ADA)
+    assert refused.code == 5 and "skills must be a list" in refused.err

@@ -19,6 +19,7 @@ from helpdesk.models import (
     Message,
     Team,
     Ticket,
+    TicketSkill,
     TicketTag,
     utcnow,
 )
@@ -28,7 +29,7 @@ from helpdesk.services.tickets.indexing import document
 from helpdesk.services.tickets.lifecycle import NewTicket, validate_new
 
 KEYS = {"subject", "body", "requester", "requester_name", "priority", "type", "tags", "tag", "assignee", "team",
-        "channel", "fields", "status", "external_id", "created_at"}
+        "channel", "fields", "status", "external_id", "created_at", "skills"}
 MAX_ERRORS_SHOWN = 20
 
 
@@ -61,6 +62,9 @@ def parse_line(text: str) -> NewTicket:
         raise Invalid("tags must be a list of strings", field="tags")
     if data.get("tag"):
         tags = [*tags, data["tag"]]
+    skills = data.get("skills", [])
+    if isinstance(skills, str) or not isinstance(skills, list):
+        raise Invalid("skills must be a list of strings", field="skills")
     fields = data.get("fields") or {}
     if not isinstance(fields, dict):
         raise Invalid("fields must be an object", field="fields")
@@ -75,6 +79,7 @@ def parse_line(text: str) -> NewTicket:
         assignee=_text(data, "assignee"), team=_text(data, "team"), status=_text(data, "status") or "new",
         fields={str(k): "" if v is None else str(v) for k, v in fields.items()},
         external_id=_text(data, "external_id"), created_at=_time(data.get("created_at")),
+        skills=[str(k) for k in skills],
     )
     return validate_new(new)
 
@@ -155,6 +160,9 @@ def _insert_chunk(session: Session, actor: Actor, parsed: list[NewTicket]) -> li
     tags = [{"ticket_id": i, "tag": t} for i, p in zip(ids, parsed) for t in p.tags]
     if tags:
         session.execute(insert(TicketTag), tags)
+    skills = [{"ticket_id": i, "skill": k} for i, p in zip(ids, parsed) for k in p.skills]
+    if skills:
+        session.execute(insert(TicketSkill), skills)
     messages = [dict(ticket_id=i, kind="reply", body=p.body, channel=p.channel, created_at=r["created_at"],
                      author_contact_id=r["requester_id"], author_agent_id=None, mail_message_id=None, headers={},
                      author_name=contacts[p.requester].name if p.requester else actor.name)

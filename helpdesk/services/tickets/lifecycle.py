@@ -62,10 +62,13 @@ class TicketChanges:
     add_tags: list[str] = field(default_factory=list)
     remove_tags: list[str] = field(default_factory=list)
     fields: dict[str, str | None] = field(default_factory=dict)
+    add_skills: list[str] = field(default_factory=list)  # the agent must hold them (routing)
+    remove_skills: list[str] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         values = (self.subject, self.status, self.priority, self.type, self.assignee, self.team)
-        return all(v is UNSET for v in values) and not (self.add_tags or self.remove_tags or self.fields)
+        return all(v is UNSET for v in values) and not (self.add_tags or self.remove_tags or self.fields
+                                                         or self.add_skills or self.remove_skills)
 
 
 # -- validation -------------------------------------------------------------
@@ -141,6 +144,7 @@ class NewTicket:
     status: str = "new"
     external_id: str | None = None
     created_at: datetime | None = None
+    skills: list[str] = field(default_factory=list)
 
 
 def validate_new(ticket: NewTicket) -> NewTicket:
@@ -152,6 +156,10 @@ def validate_new(ticket: NewTicket) -> NewTicket:
     ticket.type = clean_choice(ticket.type, TYPES, "type") if ticket.type else None
     ticket.tags = sorted({clean_tag(t) for t in ticket.tags})
     ticket.fields = {clean_field_key(k): str(v) for k, v in ticket.fields.items() if v not in (None, "")}
+    if ticket.skills:
+        from helpdesk.services.tickets.skills import clean_skills
+
+        ticket.skills = clean_skills(ticket.skills)
     if ticket.requester:
         ticket.requester = names.clean_email(ticket.requester, "requester")
     if ticket.body is not None:
@@ -188,6 +196,10 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket) -> Ticket:
     session.add(ticket)
     session.flush()
     session.add_all([TicketTag(ticket_id=ticket.id, tag=t) for t in new.tags])
+    if new.skills:
+        from helpdesk.services.tickets.skills import change_skills
+
+        change_skills(session, ticket.id, new.skills)
     if new.body:
         session.add(Message(
             ticket_id=ticket.id, kind="reply", body=new.body, channel=new.channel, created_at=created,
@@ -269,6 +281,11 @@ def _apply(session: Session, ticket: Ticket, ch: TicketChanges) -> dict[str, tup
             set_status(ticket, status)
     _apply_tags(session, ticket, ch, diff)
     _apply_fields(ticket, ch, diff)
+    if ch.add_skills or ch.remove_skills:
+        from helpdesk.services.tickets.skills import change_skills
+
+        if skills := change_skills(session, ticket.id, ch.add_skills, ch.remove_skills):
+            diff["skills"] = skills
     return diff
 
 

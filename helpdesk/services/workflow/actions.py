@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from helpdesk.errors import HelpdeskError
-from helpdesk.models import Agent, Ticket, TicketSkill
+from helpdesk.models import Agent, Ticket
 from helpdesk.rules import Actions
 from helpdesk.services.core import notifications
 from helpdesk.services.core.actors import Actor
@@ -63,14 +63,13 @@ def _apply(session: Session, actor: Actor, ticket_id: int, rule_name: str, actio
 def require_skills(session: Session, actor: Actor, ticket_id: int, skills, *, reason: str | None = None) -> dict:
     """Add skills the ticket's agent must hold; recorded, and routing sees them."""
     from helpdesk.services.tickets.lifecycle import get_ticket, touch
+    from helpdesk.services.tickets.skills import change_skills
 
     ticket = get_ticket(session, ticket_id)
-    have = set(session.execute(select(TicketSkill.skill).where(TicketSkill.ticket_id == ticket_id)).scalars())
-    new = [s.lower() for s in skills if s.lower() not in have]
-    if not new:
+    changed = change_skills(session, ticket_id, skills)
+    if not changed:
         return {}
-    session.add_all([TicketSkill(ticket_id=ticket_id, skill=s) for s in new])
-    diff = {"skills": (sorted(have), sorted(have | set(new)))}
+    diff = {"skills": changed}
     touch(session, actor, ticket, diff, reason=reason)
     return diff
 

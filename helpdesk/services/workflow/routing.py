@@ -62,7 +62,9 @@ def route(session: Session, *, teams: set[int] | None = None, now: datetime | No
             return []
         stmt = stmt.where(Team.id.in_(teams))
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        # NO KEY UPDATE: serialises routers, yet does not wait on the key-share locks
+        # that inserting a ticket of this team takes (FOR UPDATE would deadlock on them)
+        stmt = stmt.with_for_update(key_share=True)
     done: list[Assignment] = []
     for team in session.execute(stmt).scalars().all():
         done += _route_team(session, team, now, dry_run)

@@ -172,3 +172,31 @@ def test_unknown_routing_is_refused_naming_the_choices(desk, billing):
 
     with pytest.raises(Invalid, match="round_robin"):
         desk.write(lambda s: agents.update_team(s, billing.admin, "billing", routing="random"))
+
+
+def test_two_desks_routing_at_once_never_exceed_capacity(desk, db_url, billing):
+    """Two processes' connections create tickets concurrently: no agent ends above 2."""
+    import threading
+
+    from helpdesk.db import open_desk
+
+    other = open_desk(db_url)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def burst(d, prefix):
+        try:
+            start.wait()
+            for i in range(8):
+                d.write(lambda s: create_ticket(s, billing.admin, NewTicket(subject=f"{prefix}{i}", team="billing")))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=burst, args=(d, p)) for d, p in ((desk, "x"), (other, "y"))]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    other.close()
+    assert not errors
+    held = holders(desk)
+    assert sorted(h for h in held if h) == ["a", "a", "b", "b", "c", "c"]
+    assert held.count(None) == 10
