@@ -123,9 +123,9 @@ class HelpdeskApp(App):
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def open_desk(self) -> None:
         from helpdesk.errors import HelpdeskError
-        from helpdesk.services.core.actors import ANONYMOUS, resolve_actor
+        from helpdesk.services.core.acting import acting
+        from helpdesk.services.core.actors import ANONYMOUS
         from helpdesk.services.core.changes import desk_stamp
-        from helpdesk.userconfig import acting_agent
 
         if self.desk is None:
             from helpdesk.db import open_desk
@@ -134,10 +134,11 @@ class HelpdeskApp(App):
         problem = None
         with self.desk.read() as s:
             try:
-                actor = resolve_actor(s, acting_agent(self.who))
+                found = acting(s, self.who, self.desk.url)
+                actor, problem = found.actor, found.hint
             except HelpdeskError as exc:
                 actor, problem = ANONYMOUS, exc.message
-            if actor is ANONYMOUS and problem is None:
+            if actor.anonymous and problem is None:
                 problem = "No acting agent: you can read but not change tickets (set HELPDESK_AGENT or run with --as)."
             stamp = desk_stamp(s)
             reference = self._read_reference(s)

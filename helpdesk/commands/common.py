@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from helpdesk.db import Desk
+    from helpdesk.services.core.acting import Acting
     from helpdesk.services.core.actors import Actor
 
 
@@ -25,6 +26,7 @@ class Options:
 
 options = Options()
 _desk: Desk | None = None
+_hinted = False  # the "remembered agent is not on this desk" hint, once per process
 
 JSON = typer.Option(False, "--json", help="Print one JSON document (errors too, on stderr).")
 CSV = typer.Option(False, "--csv", help="Print CSV (list commands).")
@@ -43,17 +45,26 @@ def desk() -> Desk:
 
 def reset() -> None:
     """Forget the opened desk (tests run many commands in one process)."""
-    global _desk
+    global _desk, _hinted
     if _desk is not None:
         _desk.close()
-    _desk = None
+    _desk, _hinted = None, False
+
+
+def acting(session: Session, *, hint: bool = True) -> Acting:
+    """Who you are on this desk, and from which source (--as, HELPDESK_AGENT, the config)."""
+    from helpdesk.services.core.acting import acting as resolve
+
+    global _hinted
+    found = resolve(session, options.who, desk().url)
+    if hint and found.hint and not _hinted:
+        _hinted = True
+        sys.stderr.write(f"helpdesk: {found.hint}\n")
+    return found
 
 
 def actor(session: Session) -> Actor:
-    from helpdesk.services.core.actors import resolve_actor
-    from helpdesk.userconfig import acting_agent
-
-    return resolve_actor(session, acting_agent(options.who))
+    return acting(session).actor
 
 
 def write(fn):

@@ -31,7 +31,7 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample agents, co
     if summary.get("demo"):
         render.say(f"demo desk loaded: {summary['demo']}")
     if summary.get("acting_as"):
-        render.say(f"you act as {summary['acting_as']} on this machine (HELPDESK_AGENT or --as override it)")
+        render.say(f"you act as {summary['acting_as']} on this desk (see `helpdesk whoami`)")
 
 
 def backup(file: Path = typer.Argument(..., help="Where to write the copy (must not exist)."), json_out: bool = JSON) -> None:

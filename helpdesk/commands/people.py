@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from helpdesk import render
-from helpdesk.commands.common import CSV, JSON, LIMIT, read, write
+from helpdesk.commands.common import CSV, JSON, LIMIT, desk, read, write
 
 agents = typer.Typer(help="Agents: the people who work tickets.", no_args_is_help=True)
 teams = typer.Typer(help="Teams: queue owners.", no_args_is_help=True)
@@ -34,19 +34,24 @@ def agent_add(
 
     Example: helpdesk agent add bob@example.com --name "Bob Li" --team billing --skill printers
     """
+    from helpdesk.services.core.actors import desk_is_empty
     from helpdesk.services.people.agents import add_agent
-    from helpdesk.userconfig import set_agent_if_unset
+    from helpdesk.userconfig import remember_agent
 
     def run(s, who):
+        first = desk_is_empty(s)
         a = add_agent(s, who, email, name, role, team, skill, capacity)
-        return agent_dict(a, {a.team_id: team} if team else {})
+        return first, agent_dict(a, {a.team_id: team} if team else {})
 
-    data = write(run)
+    first, data = write(run)
+    # The first agent of a desk is you there (replacing a stale entry for this URL);
+    # a later admin only when this desk remembers nobody yet.
+    you = (first or data["role"] == "admin") and remember_agent(desk().url, data["email"], replace=first)
     if json_out:
         return render.emit_json(data)
     render.say(f"added {data['email']} ({data['role']})")
-    if data["role"] == "admin" and set_agent_if_unset(data["email"]):
-        render.say(f"you now act as {data['email']} on this machine (HELPDESK_AGENT or --as override it)")
+    if you:
+        render.say(f"you now act as {data['email']} on this desk (see `helpdesk whoami`)")
 
 
 @agents.command("list")

@@ -34,7 +34,7 @@ def test_command_named(argv, expected):
 def test_root_help_lists_every_command(capsys):
     assert run(["--help"]) == 0
     listed = capsys.readouterr().out
-    for name in ["tui", "init", "backup", "import", "export", "worker", *GROUPS]:
+    for name in ["tui", "init", "backup", "import", "export", "worker", "whoami", *GROUPS]:
         assert f"\n  {name} " in listed
 
 

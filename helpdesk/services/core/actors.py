@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, func, select
 
@@ -21,19 +21,30 @@ class Actor:
     email: str
     name: str
     role: str
+    why: str = field(default="", compare=False)  # for nobody: why no agent was found
 
     @property
     def label(self) -> str:
         return self.email
 
+    @property
+    def anonymous(self) -> bool:
+        return self.agent_id is None and self.email == "anonymous"
+
 
 SYSTEM = Actor(None, "system", "System", "admin")
 ANONYMOUS = Actor(None, "anonymous", "Anonymous", "viewer")
+UNSET = "no agent is set (use --as EMAIL or HELPDESK_AGENT)"
+
+
+def nobody(why: str) -> Actor:
+    """Anonymous, with the reason a role check reports."""
+    return Actor(None, "anonymous", "Anonymous", "viewer", why)
 
 
 def require(actor: Actor, role: str) -> None:
     if RANK[actor.role] < RANK[role]:
-        who = "no agent is set (use --as EMAIL or HELPDESK_AGENT)" if actor is ANONYMOUS else f"{actor.email} is {actor.role}"
+        who = (actor.why or UNSET) if actor.anonymous else f"{actor.email} is {actor.role}"
         raise Forbidden(f"only {role}s may {WHAT[role]}; {who}")
 
 
@@ -41,18 +52,23 @@ def desk_is_empty(session: Session) -> bool:
     return session.exec(select(func.count()).select_from(Agent)).one() == 0
 
 
-def resolve_actor(session: Session, who: str | None) -> Actor:
-    """`--as` / HELPDESK_AGENT value (email or name) -> Actor; None -> ANONYMOUS."""
-    if not who:
-        return ANONYMOUS
+def find_acting(session: Session, who: str) -> Agent | None:
+    """The agent an email or a name names, if any."""
     key = who.strip().lower()
     agent = session.exec(select(Agent).where(func.lower(Agent.email) == key)).first()
+    return agent or session.exec(select(Agent).where(func.lower(Agent.name) == key)).first()
+
+
+def resolve_actor(session: Session, who: str | None, source: str = "--as / HELPDESK_AGENT") -> Actor:
+    """An acting agent's email or name -> Actor; None -> ANONYMOUS. `source` names
+    where `who` came from, for the error."""
+    if not who:
+        return ANONYMOUS
+    agent = find_acting(session, who)
     if agent is None:
-        agent = session.exec(select(Agent).where(func.lower(Agent.name) == key)).first()
-    if agent is None:
-        raise NotFound(f"no agent {who!r} (acting agent from --as / HELPDESK_AGENT); see `helpdesk agent list`")
+        raise NotFound(f"no agent {who!r} (acting agent from {source}); see `helpdesk agent list`")
     if not agent.active:
-        raise Forbidden(f"agent {agent.email} is deactivated")
+        raise Forbidden(f"agent {agent.email} is deactivated (acting agent from {source})")
     return actor_of(agent)
 
 

@@ -16,7 +16,8 @@ def initialise(desk: Desk, *, demo: bool = False) -> dict:
     if demo:
         summary["demo"] = desk.write(demo_data.load)
         desk.write(_settle_history)
-        if userconfig.set_agent_if_unset(demo_data.ADMIN_EMAIL):
+        fresh = not summary["demo"].startswith("skipped")  # its admin is the desk's first agent: you
+        if userconfig.remember_agent(desk.url, demo_data.ADMIN_EMAIL, replace=fresh):
             summary["acting_as"] = demo_data.ADMIN_EMAIL
     return summary
 
