@@ -44,6 +44,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "mail": ("helpdesk.commands.mail", "app"),
     "rules": ("helpdesk.commands.workflow", "rules"),
     "sla": ("helpdesk.commands.sla", "app"),
+    "type": ("helpdesk.commands.types", "app"),
 }
 ROOT_VALUE_OPTIONS = ("--db", "--as")
 

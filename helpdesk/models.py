@@ -158,6 +158,9 @@ class Ticket(_Table, table=True):
     closed_at: Optional[datetime] = ts()
     version: int = 1
     status_changed_at: Optional[datetime] = ts(index=True)  # status_age: in the query language
+    stage: Optional[str] = Field(default=None, index=True)  # where it is in its type's process
+    stage_changed_at: Optional[datetime] = ts()  # stage_age: in the query language
+    approval: Optional[str] = Field(default=None, index=True)  # pending | approved | declined (its stage's)
     # SLA summary kept on the row so queues filter and sort by it through indexes.
     sla_policy: Optional[str] = None
     sla_state: Optional[str] = Field(default=None, index=True)
@@ -177,6 +180,28 @@ class TicketSkill(_Table, table=True):
     __tablename__ = "ticket_skill"
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     skill: str = Field(primary_key=True, index=True)
+
+
+class TicketApprover(_Table, table=True):
+    """An agent whose approval the ticket's stage waits for (`approver:me`). A team that
+    approves as one voter has a row per member; the first member's vote removes them all."""
+
+    __tablename__ = "ticket_approver"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True, index=True)
+    voter: str  # the approver as the type names it: an agent's email or a team's name
+
+
+class ApprovalVote(_Table, table=True):
+    __tablename__ = "approval_vote"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    stage: str
+    voter: str
+    agent_id: int = Field(foreign_key="agent.id")
+    approved: bool
+    comment: Optional[str] = None
+    at: datetime = ts(nullable=False)
 
 
 class TicketLink(_Table, table=True):

@@ -25,7 +25,8 @@ ACTIVE_STATUSES = ("new", "open", "pending", "on_hold")  # what `status:active` 
 PRIORITIES = ("low", "normal", "high", "urgent")  # in order, for priority:>=high
 SLA_STATES = ("breached", "paused", "running", "met", "warning")
 DATE_FIELDS = ("created", "updated", "solved", "closed")
-AGE_FIELDS = ("status_age",)
+AGE_FIELDS = ("status_age", "stage_age")
+APPROVAL_STATES = ("pending", "approved", "declined")
 ORDERED_FIELDS = ("priority", "id", *DATE_FIELDS, *AGE_FIELDS)
 ALIASES = {"tier": "org.tier", "number": "id", "ext": "external"}
 
@@ -50,7 +51,12 @@ FIELDS = {
     "status_age": "time in the current status: status_age:>72h (more than 72 hours), status_age:<30m; "
     "in business hours inside an automation that names a calendar",
     "skill": "a skill the ticket needs its agent to hold (set by rules), e.g. skill:printers",
-    "field.KEY": "a custom field, e.g. field.serial:ABC123",
+    "stage": "where it is in its type's process, e.g. stage:财务退款 (or stage:none)",
+    "stage_age": "time in the current stage, e.g. stage_age:>24h",
+    "approval": "its stage's approval: pending, approved or declined",
+    "approver": "who its stage waits on to approve, e.g. approval:pending approver:me",
+    "field.KEY": "a custom field, e.g. field.serial:ABC123; typed ones compare: field.refund_amount:>100, "
+    "field.pickup_date:<2026-03-01",
     "external": "its number in the system it came from (the id column of an import), as written there",
 }
 
@@ -101,7 +107,7 @@ def _term(raw: RawTerm, clock: _Clock) -> Term:
             raise _bad(raw, "empty phrase; put words between the quotes")
         return Term("text", "=", (phrase,), raw.negated, raw.source)
     name = _field_name(raw)
-    if raw.op != "=" and name not in ORDERED_FIELDS:
+    if raw.op != "=" and name not in ORDERED_FIELDS and not name.startswith("field."):
         raise _bad(
             raw,
             f"{name} has no order, so '{raw.op}' does not apply (write {name}:value; "
@@ -177,7 +183,15 @@ def _exact_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
 
 def _custom_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
     # Custom values (serials, order numbers) may be case-sensitive: keep them.
-    return "=", _unique(value.strip() for value in raw.values)
+    return raw.op, _unique(value.strip() for value in raw.values)
+
+
+def _approval_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
+    found = [value.strip().lower() for value in raw.values]
+    for word in found:
+        if word not in APPROVAL_STATES:
+            raise _bad(raw, f"unknown approval state '{word}' (use {', '.join(APPROVAL_STATES)})")
+    return "=", _unique(found)
 
 
 _MAX_NUMBER = 10**18  # fits a 64-bit integer column
@@ -327,10 +341,13 @@ _READERS: dict[str, Reader] = {
     "sla": _sla_values,
     "external": _exact_values,
     "status_age": _age_values,
+    "stage_age": _age_values,
+    "approval": _approval_values,
     **{name: _date_values for name in DATE_FIELDS},
     **{
         name: _word_values
-        for name in ("type", "channel", "assignee", "team", "requester", "org", "org.tier", "tag", "skill")
+        for name in ("type", "channel", "assignee", "team", "requester", "org", "org.tier", "tag", "skill", "stage",
+                     "approver")
     },
 }
 

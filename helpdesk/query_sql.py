@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy import Float, and_, case, cast, false, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -21,6 +21,7 @@ from helpdesk.models import (
     Organization,
     Team,
     Ticket,
+    TicketApprover,
     TicketSkill,
     TicketTag,
 )
@@ -56,8 +57,22 @@ class Compiler:
 
     def _positive(self, term: Term) -> tuple[ColumnElement, Any]:
         f, values = term.field, term.values
-        if f in ("status", "type", "channel"):
-            return T[f].in_(values), T[f] if f == "type" else None
+        if f in ("status", "channel"):
+            return T[f].in_(values), None
+        if f == "type":  # loaded types keep their spelling (Refund); built-in ones are lower case
+            return func.lower(T.type).in_(values), T.type
+        if f == "stage":
+            return func.lower(T.stage).in_([v for v in values if v != "none"]) | (
+                T.stage.is_(None) if "none" in values else false()), T.stage
+        if f == "approval":
+            return T.approval.in_(values), T.approval
+        if f == "approver":
+            ids = self._agent_ids(term, list(values))
+            return T.id.in_(select(TicketApprover.ticket_id).where(TicketApprover.agent_id.in_(ids))), None
+        if f == "stage_age":
+            since = func.coalesce(T.stage_changed_at, T.created_at)
+            flipped = {">": "<", ">=": "<=", "<": ">", "<=": ">="}[term.op]
+            return and_(T.stage.is_not(None), getattr(since, ORDERED_OPS[flipped])(self.age_start(values[0]))), None
         if f == "priority":
             return T.priority.in_(priority_set(term)), None
         if f == "id":
@@ -90,10 +105,27 @@ class Compiler:
             return or_(*(self._sla(v, term) for v in values)), T.sla_state
         if f.startswith("field."):
             col = T.fields[f.split(".", 1)[1]].as_string()
+            if term.op != "=":
+                return self._compared(col, term), col
             return func.lower(col).in_([v.lower() for v in values]), col
         if f == "text":
             return and_(*(self._text(v) for v in values)), None
         raise Invalid(f"{term.source} — field {f!r} cannot be searched yet", field=f)
+
+    def _compared(self, col, term: Term) -> ColumnElement:
+        """field.KEY:>100 compares numbers, only where the value is one (free text never
+        errors); field.KEY:<2026-03-01 compares dates as text, which ISO dates sort as."""
+        value = term.values[0]
+        try:
+            number = float(value)
+        except ValueError:
+            return and_(col.is_not(None), getattr(col, ORDERED_OPS[term.op])(value))
+        if self.dialect == "postgresql":
+            numeric = col.op("~")(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+        else:
+            numeric = and_(col != "", func.trim(col, "0123456789.+-") == "")
+        as_number = case((numeric, cast(col, Float)), else_=None)  # CASE: the cast never sees text
+        return getattr(as_number, ORDERED_OPS[term.op])(number)
 
     def _text(self, phrase: str) -> ColumnElement:
         ids = search.matching_ids(self.dialect, phrase)

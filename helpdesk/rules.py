@@ -241,9 +241,11 @@ def _set_value(key: str, value, where: _Where) -> str | None:
     word = value.strip()
     if key in ("assignee", "team", "type") and word.lower() == "none":
         return None
-    allowed = {"status": STATUSES, "priority": PRIORITIES, "type": TYPES}.get(key)
+    allowed = {"status": STATUSES, "priority": PRIORITIES}.get(key)  # types: the desk's, checked there
     if allowed and word.lower() not in allowed:
         raise where.bad("actions", f"actions.{key}: {word!r} is not one of {', '.join(allowed)}")
+    if key == "type" and word.lower() in TYPES:
+        return word.lower()
     return word.lower() if allowed else word
 
 

@@ -291,7 +291,8 @@ def test_ideographic_space_separates_terms():
         ('"paper jam', "unterminated quote"),
         ("status:>open", "status:>open — status has no order"),
         ("tag:<x", "tag has no order"),
-        ("field.serial:>5", "field.serial has no order"),
+        ("field.amount:>5,7", "a comparison takes one value"),
+        ("approval:maybe", "unknown approval state 'maybe' (use pending, approved, declined)"),
         ("priority:top", "unknown priority 'top' (use low, normal, high, urgent)"),
         ("priority:>high,low", "a comparison takes one value"),
         ("id:abc", "'abc' is not a ticket number"),
@@ -443,3 +444,11 @@ TERMS = st.builds(lambda parts, neg: Term(*parts, negated=neg), TERM_PARTS, st.b
 def test_describe_round_trips(terms, now, tz):
     query = Query(tuple(terms))
     assert parse(describe(query), now=now, tz=tz) == query
+
+
+def test_typed_custom_fields_compare():
+    term = one("field.refund_amount:>=100")
+    assert (term.field, term.op, term.values) == ("field.refund_amount", ">=", ("100",))
+    assert one("field.pickup_date:<2026-03-01").op == "<"
+    assert [t.field for t in q("stage:财务退款 stage_age:>24h approval:pending approver:me")] == [
+        "stage", "stage_age", "approval", "approver"]

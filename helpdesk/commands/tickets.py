@@ -382,3 +382,40 @@ def macro(ticket: str = typer.Argument(..., help="Ticket number."),
     from helpdesk.commands.workflow import apply_macro_command
 
     apply_macro_command(ticket, name, preview, if_version, json_out)
+
+
+@app.command("stage")
+def stage(ticket: str = typer.Argument(..., help="Ticket number."),
+          target: str = typer.Argument(..., help="The stage to move to (helpdesk ticket stages N lists them)."),
+          if_version: Optional[int] = typer.Option(None, "--if-version", help="Refuse (exit 4) if the ticket changed since."),
+          json_out: bool = JSON) -> None:
+    """Move a ticket to another stage of its type (the next or the previous one, unless the type says more).
+
+    Example: helpdesk ticket stage 42 仓储拦截
+    """
+    from helpdesk.commands.types import stage as move
+
+    move(ticket, target, if_version, json_out)
+
+
+@app.command("stages")
+def stages(ticket: str = typer.Argument(..., help="Ticket number."), json_out: bool = JSON) -> None:
+    """Where a ticket is in its type's stages, who must approve, and where it may move."""
+    from helpdesk.commands.types import stages as show_stages
+
+    show_stages(ticket, json_out)
+
+
+@app.command("approve")
+def approve(ticket: str = typer.Argument(..., help="Ticket number."),
+            no: bool = typer.Option(False, "--no", help="Decline: the ticket goes back one stage."),
+            comment: Optional[str] = typer.Option(None, "--comment", help="Why (required with --no); shown in the timeline."),
+            if_version: Optional[int] = typer.Option(None, "--if-version", help="Refuse (exit 4) if the ticket changed since."),
+            json_out: bool = JSON) -> None:
+    """Approve (or --no, decline) the ticket at its current stage, as one of its approvers.
+
+    Example: helpdesk ticket approve 42 --comment "金额核对无误"
+    """
+    from helpdesk.commands.types import approve as vote
+
+    vote(ticket, no, comment, if_version, json_out)

@@ -14,7 +14,7 @@ rules = typer.Typer(help="Triggers (on every change) and automations (every minu
 macros = typer.Typer(help="Canned replies and notes with field changes.", no_args_is_help=True)
 
 
-def _read_file(path: str) -> tuple[str, str]:
+def read_file(path: str) -> tuple[str, str]:
     from helpdesk.errors import Invalid
 
     file = Path(path)
@@ -35,7 +35,7 @@ def rules_load(file: str = typer.Argument(..., help="Rules TOML ([[triggers]], [
     """
     from helpdesk.services.workflow.stored import load_rules_file
 
-    text, name = _read_file(file)
+    text, name = read_file(file)
     data = write(lambda s, who: load_rules_file(s, who, text, source=name))
     if json_out:
         return render.emit_json(data)
@@ -123,7 +123,7 @@ def macro_load(file: str = typer.Argument(..., help="Macros TOML ([[macros]]).")
     """Replace the desk's macros with this file (admins; refused whole, naming the line)."""
     from helpdesk.services.workflow.stored import load_macros_file
 
-    text, name = _read_file(file)
+    text, name = read_file(file)
     data = write(lambda s, who: load_macros_file(s, who, text, source=name))
     if json_out:
         return render.emit_json(data)

@@ -15,7 +15,8 @@ from typing import Any
 from sqlmodel import Session
 
 # Modules whose import registers subscribers (SLA clocks, rules, mail, ...).
-SUBSCRIBERS: list[str] = ["helpdesk.services.sla.tracking", "helpdesk.services.mail.outbox",
+SUBSCRIBERS: list[str] = ["helpdesk.services.types.fields", "helpdesk.services.types.stages",  # first: they refuse
+                          "helpdesk.services.sla.tracking", "helpdesk.services.mail.outbox",
                           "helpdesk.services.workflow.triggers", "helpdesk.services.workflow.routing"]
 
 _handlers: dict[str, list[Callable]] = defaultdict(list)

@@ -88,3 +88,32 @@ def _check_zone(value: Any) -> None:
         ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)", field="desk.timezone") from None
+
+
+# -- documents loaded from files (rules, macros, types): stored whole, parsed once per session
+
+def cached(session: Session, key: str, build):
+    """`build(stored JSON)`, remembered in this session until the stored value changes."""
+    row = session.get(Setting, key)
+    value = row.value if row is not None and row.value else None
+    if value is None:
+        return None
+    mine = session.info.get(key)
+    if mine is not None and mine[0] is value:  # same stored value as before in this session
+        return mine[1]
+    parsed = build(value)
+    session.info[key] = (value, parsed)
+    return parsed
+
+
+def store_loaded(session: Session, actor: Actor, key: str, value, summary: str, source: str | None,
+                 old_summary=lambda old: None) -> None:
+    """Replace a loaded document; one event says what was there and what is now."""
+    row = session.get(Setting, key) or Setting(key=key, updated_at=utcnow())
+    old = row.value
+    row.value, row.updated_at = value, utcnow()
+    session.add(row)
+    record(session, actor, "setting", None, key, old_summary(old) if old else None, summary,
+           reason=f"loaded from {source}" if source else None)
+    session.flush()
+    session.info.pop(key, None)

@@ -71,8 +71,10 @@ class Draft:
 class DraftMaker:
     """Turns records into drafts for one run (it caches per-header and per-value work)."""
 
-    def __init__(self, book: PeopleBook, headers: dict[str, str], *, index: bool = False):
+    def __init__(self, book: PeopleBook, headers: dict[str, str], *, index: bool = False,
+                 types: dict | None = None):
         self.book = book
+        self.types = types or {}  # the desk's request types by case-folded name: typed cells are checked
         self.headers = headers  # field -> the header of its column, to name it in errors
         self.index = index  # normalise search text while reading, outside the write transaction
         self.keys: dict[str, str] = {}
@@ -89,6 +91,31 @@ class DraftMaker:
         if external and len(external) > EXTERNAL_ID_MAX:
             errors.append(RowError(record.row, self.headers.get("external_id", "external_id"),
                                    f"the id is longer than {EXTERNAL_ID_MAX} characters"))
+        kind = self.types.get(record.values.get("type", "").strip().casefold())
+        if kind is not None:
+            errors += self._typed_problems(record, kind)
+        return errors
+
+    def _typed_problems(self, record: Record, kind) -> list[RowError]:
+        """A sheet's cells against the type's fields: each bad cell, then each missing required one."""
+        from helpdesk.errors import Invalid
+        from helpdesk.request_types import check_value
+
+        found, errors = set(), []
+        for header, text in record.fields.items():
+            spec = kind.field(self._key(header))
+            if spec is None or not text.strip():
+                continue
+            found.add(spec.key)
+            try:
+                check_value(spec, text)
+            except Invalid as exc:
+                errors.append(RowError(record.row, header, exc.reason))
+        status = record.values.get("status")
+        for spec in kind.fields:
+            if spec.key not in found and (spec.required or (status and status in spec.required_for)):
+                errors.append(RowError(record.row, spec.key, f"required for type {kind.name!r}"
+                                       + (f" when {status}" if not spec.required else "") + "; the row has no value"))
         return errors
 
     def draft(self, record: Record) -> Draft:
@@ -105,8 +132,14 @@ class DraftMaker:
         fields = {self._key(k): text for k, text in record.fields.items()}
         if "type" in v:
             kind = TYPE_WORDS.get(v["type"].casefold())
+            loaded = self.types.get(v["type"].strip().casefold())
             if kind:
                 values["type"] = kind
+            elif loaded is not None:  # one of the desk's request types: its cells in their stored form
+                from helpdesk.services.types.fields import checked_fields
+
+                values["type"] = loaded.name
+                fields = checked_fields(loaded, fields)
             else:
                 fields.setdefault("type", v["type"])  # a type of their own: kept as a field
         if "channel" in v:

@@ -145,10 +145,12 @@ def run_import(desk: Desk, actor: Actor, job: ImportJob, *, dry_run: bool = Fals
     require(actor, "agent")
     report = ImportReport(str(job.path), job.source.sheet_name, job.source.header_row,
                           dry_run=dry_run, strict=strict, mapping=job.mapping())
+    from helpdesk.services.types.catalog import stored_types
+
     with desk.read() as session:
-        book = PeopleBook(session)
+        book, types = PeopleBook(session), stored_types(session)
     maker = DraftMaker(book, {c.target: c.header for c in reversed(job.plan.columns)},
-                       index=desk.backend == "sqlite" and not dry_run)
+                       index=desk.backend == "sqlite" and not dry_run, types=types)
     rejected: list[tuple[list, str]] = []
     try:
         with collector.paused() as tidy:

@@ -110,7 +110,7 @@ def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str
     require(actor, "agent")
     if not lines:
         raise Invalid("no tickets to create (the input is empty)")
-    parsed, errors = [], []
+    parsed, numbers, errors = [], [], []
     agents = {e for row in session.execute(select(func.lower(Agent.email), func.lower(Agent.name))) for e in row}
     teams = set(session.execute(select(func.lower(Team.name))).scalars())
     for number, text in lines:
@@ -121,9 +121,14 @@ def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str
             if new.team and new.team.lower() not in teams:
                 raise Invalid(f"no team {new.team!r}", field="team")
             parsed.append(new)
+            numbers.append(number)
         except Invalid as exc:
             errors.append(f"line {number}: {exc.message}")
     errors += _duplicate_external_ids(session, lines, parsed) if not errors else []
+    if not errors:  # other domains vet what is theirs (request types: fields, required values)
+        vetting = bus.DomainEvent("tickets.vetting", None, actor, data={"drafts": parsed, "errors": {}})
+        bus.publish(session, vetting)
+        errors += [f"line {numbers[i]}: {why}" for i, why in sorted(vetting.data["errors"].items())]
     if errors:
         shown = errors[:MAX_ERRORS_SHOWN] + ([f"... and {len(errors) - MAX_ERRORS_SHOWN} more"] if len(errors) > MAX_ERRORS_SHOWN else [])
         raise Invalid(f"{len(errors)} of {len(lines)} lines are invalid; nothing was created:\n  " + "\n  ".join(shown))

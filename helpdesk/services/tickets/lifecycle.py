@@ -73,6 +73,17 @@ class TicketChanges:
 
 # -- validation -------------------------------------------------------------
 
+def clean_type(value: str | None) -> str | None:
+    """A built-in type in lower case, or a loaded one's name as given: whether the desk
+    has that type is checked by services/types (a subscriber), which may fix its case."""
+    text = " ".join((value or "").split())
+    if not text:
+        return None
+    if len(text) > 60:
+        raise Invalid(f"{text[:20]!r}… is longer than 60 characters", field="type")
+    return text.lower() if text.lower() in TYPES else text
+
+
 def clean_subject(value: str | None) -> str:
     subject = " ".join((value or "").replace("\x00", "").split())
     if not subject:
@@ -153,7 +164,7 @@ def validate_new(ticket: NewTicket) -> NewTicket:
     ticket.priority = clean_choice(ticket.priority or "normal", PRIORITIES, "priority")
     ticket.status = clean_choice(ticket.status or "new", STATUSES, "status")
     ticket.channel = clean_choice(ticket.channel or "api", CHANNELS, "channel")
-    ticket.type = clean_choice(ticket.type, TYPES, "type") if ticket.type else None
+    ticket.type = clean_type(ticket.type)
     ticket.tags = sorted({clean_tag(t) for t in ticket.tags})
     ticket.fields = {clean_field_key(k): str(v) for k, v in ticket.fields.items() if v not in (None, "")}
     if ticket.skills:
@@ -265,7 +276,7 @@ def _apply(session: Session, ticket: Ticket, ch: TicketChanges) -> dict[str, tup
     if ch.priority is not UNSET:
         setattr_diff("priority", clean_choice(ch.priority, PRIORITIES, "priority"))
     if ch.type is not UNSET:
-        setattr_diff("type", clean_choice(ch.type, TYPES, "type") if ch.type else None)
+        setattr_diff("type", clean_type(ch.type))
     if ch.assignee is not UNSET:
         agent = _assignable(session, ch.assignee) if ch.assignee else None
         old = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None

@@ -20,6 +20,7 @@ from helpdesk.models import (
     Organization,
     Team,
     Ticket,
+    TicketApprover,
     TicketTag,
     utcnow,
 )
@@ -51,6 +52,8 @@ BUILTIN = (
     Queue("pending", "Pending", "status:pending", letter="p"),
     Queue("solved", "Recently solved", "status:solved,closed solved:<7d", letter="s"),
 )
+# Stages with approvals: what waits for my yes or no (shown once the desk has approvals).
+TO_APPROVE = Queue("approve", "To approve", "approval:pending approver:me", letter="v")
 
 
 def list_queues(session: Session, actor: Actor) -> list[Queue]:
@@ -58,6 +61,8 @@ def list_queues(session: Session, actor: Actor) -> list[Queue]:
     from helpdesk.services.tickets.views import list_views
 
     queues = [q for q in BUILTIN if q.key != "mine" or actor.agent_id is not None]
+    if actor.agent_id is not None and session.execute(select(TicketApprover.ticket_id).limit(1)).first():
+        queues.insert(1, TO_APPROVE)
     teams = session.execute(select(Team).order_by(Team.name)).scalars()
     queues += [Queue(f"team:{t.id}", f"Team {t.name}", f"team:{quote(t.name.lower())} status:active") for t in teams]
     queues += [Queue(f"view:{v.id}", v.name, v.query) for v in list_views(session, actor)]

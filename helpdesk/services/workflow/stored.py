@@ -13,40 +13,23 @@ from sqlmodel import Session
 
 from helpdesk.errors import Invalid
 from helpdesk.macros import Macro, load_macros
-from helpdesk.models import Agent, Setting, Team, utcnow
+from helpdesk.models import Agent, Team, utcnow
 from helpdesk.rules import Actions, RuleSet, line_of, load_rules
 from helpdesk.services.core.actors import Actor, require
-from helpdesk.services.core.audit import record
+from helpdesk.services.core.settings import cached, store_loaded
 
 RULES_KEY = "rules.config"
 MACROS_KEY = "macros.config"
 NOTIFY_ROLES = ("assignee", "team")
 
 
-def _stored(session: Session, key: str):
-    row = session.get(Setting, key)
-    return row.value if row is not None and row.value else None
-
-
-def _cached(session: Session, key: str, build):
-    value = _stored(session, key)
-    if value is None:
-        return None
-    mine = session.info.get(key)
-    if mine is not None and mine[0] is value:  # same stored value as before in this session
-        return mine[1]
-    parsed = build(value)
-    session.info[key] = (value, parsed)
-    return parsed
-
-
 def stored_rules(session: Session) -> RuleSet:
-    return _cached(session, RULES_KEY, RuleSet.from_dict) or RuleSet()
+    return cached(session, RULES_KEY, RuleSet.from_dict) or RuleSet()
 
 
 def stored_macros(session: Session) -> dict[str, Macro]:
     """Macros by lower-cased name, in file order."""
-    return _cached(session, MACROS_KEY, lambda v: {m["name"].lower(): Macro.from_dict(m) for m in v}) or {}
+    return cached(session, MACROS_KEY, lambda v: {m["name"].lower(): Macro.from_dict(m) for m in v}) or {}
 
 
 def find_macro(session: Session, name: str) -> Macro:
@@ -59,14 +42,7 @@ def find_macro(session: Session, name: str) -> Macro:
 
 
 def _store(session: Session, actor: Actor, key: str, value, summary: str, source: str | None) -> None:
-    row = session.get(Setting, key) or Setting(key=key, updated_at=utcnow())
-    old = row.value
-    row.value, row.updated_at = value, utcnow()
-    session.add(row)
-    record(session, actor, "setting", None, key, _summary(old), summary,
-           reason=f"loaded from {source}" if source else None)
-    session.flush()
-    session.info.pop(key, None)
+    store_loaded(session, actor, key, value, summary, source, _summary)
 
 
 def _summary(value) -> str | None:

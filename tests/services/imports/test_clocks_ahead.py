@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
-from helpdesk.models import Contact, Organization, Team, Ticket, TicketTag, utcnow
+from helpdesk.models import Contact, Team, Ticket, TicketTag, utcnow
 from helpdesk.services.imports.clocks_ahead import NewTicket, PolicyMatcher
 from helpdesk.services.people import contacts as contact_book
 from helpdesk.services.sla.policies import policy_index

@@ -9,7 +9,6 @@ import time_machine
 from sqlalchemy import select
 
 from helpdesk.models import Agent, Event, Ticket, TicketSkill, utcnow
-from helpdesk.services.core.actors import actor_of
 from helpdesk.services.people import agents
 from helpdesk.services.tickets.from_lines import create_from_lines
 from helpdesk.services.tickets.lifecycle import NewTicket, TicketChanges, create_ticket, update_ticket

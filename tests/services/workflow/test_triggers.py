@@ -10,10 +10,10 @@ import time_machine
 from sqlalchemy import select
 
 from helpdesk.errors import Invalid
-from helpdesk.models import Event, Notification, Ticket
+from helpdesk.models import Event, Notification
 from helpdesk.services.people import agents, contacts
 from helpdesk.services.sla.loading import load_policies
-from helpdesk.services.tickets.conversation import add_agent_message, add_customer_message
+from helpdesk.services.tickets.conversation import add_customer_message
 from helpdesk.services.tickets.lifecycle import NewTicket, TicketChanges, create_ticket, get_ticket, tags_of, update_ticket
 from helpdesk.services.workflow.automations import run_automations
 from helpdesk.services.workflow.stored import load_macros_file, load_rules_file, stored_rules

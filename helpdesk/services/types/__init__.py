@@ -1,0 +1,1 @@
+"""Request types: typed fields, stages with teams and approvals (`helpdesk type ...`, `ticket stage`, `ticket approve`)."""
