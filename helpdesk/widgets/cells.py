@@ -54,18 +54,90 @@ def duration(seconds: float) -> str:
     return f"{sign}{secs}s"
 
 
-def sla_cell(state: str | None, due_at: datetime | None, now: datetime, palette: Palette) -> Text:
-    """The countdown of the next due clock, coloured by its state."""
-    if state == "paused":
-        return Text("paused", palette.paused)
-    if state == "met":
-        return Text("met", palette.muted)
-    if due_at is None or state is None:
+SLA_WIDTH = 15  # the queue's SLA column: "2h10m Fri 17:00"
+
+
+def due_label(due_at: datetime, now: datetime, *, long: bool = False) -> str:
+    """The due moment in the viewer's local time: 'Fri 17:00' within six days, else 'Mar 12'
+    ('Thu 12 Mar 17:00' when `long`)."""
+    local = due_at.astimezone()
+    if abs((due_at - now).total_seconds()) < 6 * 86400:
+        return f"{local:%a %H:%M}"
+    return f"{local:%a %d %b %H:%M}" if long else f"{local:%b %d}"
+
+
+def long_duration(seconds: int) -> str:
+    """As `sla status` prints it: 3d 4h, 2h 10m, 12m 05s, 45s (no sign)."""
+    s = abs(int(seconds))
+    days, rest = divmod(s, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def shown_state(clock, now: datetime) -> str:
+    """The clock's state as of now; one not consuming time shows as paused (red when it ran out)."""
+    state = clock.state_at(now)
+    if not clock.running and state != "met" and not clock.met:
+        state = "breached" if clock.remaining(now) < 0 else "paused"
+    return state
+
+
+def _style(state: str, palette: Palette) -> Style:
+    return {"running": palette.running, "warning": palette.warning, "breached": palette.breached,
+            "paused": palette.paused}.get(state, palette.muted)
+
+
+def sla_cell(clock, now: datetime, palette: Palette) -> Text:
+    """The column: business time left on the next due clock and when it falls due, coloured by state.
+
+    `clock` is a services.sla.clocks.Countdown (or None: no clock)."""
+    if clock is None:
         return Text("")
-    remaining = (due_at - now).total_seconds()
-    if state == "breached" or remaining < 0:
-        return Text(duration(remaining), palette.breached)
-    return Text(duration(remaining), palette.warning if state == "warning" else palette.running)
+    state = shown_state(clock, now)
+    if clock.met or state == "met":
+        return Text("met", palette.muted)
+    remaining = clock.remaining(now)
+    if not clock.running:
+        return Text(f"paused {duration(remaining)}", _style(state, palette))
+    if remaining < 0:
+        state = "breached"
+    countdown, due = duration(remaining), due_label(clock.due_at, now)
+    text = f"{countdown} {due}"
+    if len(text) > SLA_WIDTH and clock.due_at.astimezone().date() == now.astimezone().date():
+        text = f"{countdown} {clock.due_at.astimezone():%H:%M}"  # "12m05s 17:00": today needs no day
+    if len(text) > SLA_WIDTH:  # "-6h Thu 11:00": the countdown's leading unit is enough beside the moment
+        text = f"{_leading(countdown)} {due}"
+    return Text(text, _style(state, palette))
+
+
+def _leading(countdown: str) -> str:
+    """'-6h00m' -> '-6h', '1d02h' -> '1d', '12m05s' -> '12m'."""
+    for i, char in enumerate(countdown):
+        if char.isalpha():
+            return countdown[: i + 1]
+    return countdown
+
+
+def clock_line(clock, now: datetime, palette: Palette) -> Text:
+    """The detail pane, coloured by state: '2h 10m left · Fri 17:00', 'overdue by 25m · Thu 17:00',
+    'paused · 3h 00m left', 'met', 'breached (met late)'."""
+    state = shown_state(clock, now)
+    style = _style(state, palette)
+    if clock.met or state == "met":
+        return Text("breached (met late)" if state == "breached" else "met", style)
+    remaining = clock.remaining(now)
+    left = f"overdue by {long_duration(remaining)}" if remaining < 0 else f"{long_duration(remaining)} left"
+    if not clock.running:
+        return Text(f"paused · {left}", style)
+    out = Text(left, style)
+    if clock.due_at is not None:
+        out += Text(f" · {due_label(clock.due_at, now, long=True)}")
+    return out
 
 
 def relative(when: datetime | None, now: datetime) -> str:
@@ -96,12 +168,12 @@ def plain(value: object) -> Text:
     return Text(literal(value))
 
 
-def row_cells(row, now: datetime, palette: Palette, marked: bool = False) -> dict[str, Text]:
-    """Every cell of one queue row (`row` is a services.queues.Row)."""
+def row_cells(row, now: datetime, palette: Palette, marked: bool = False, clock=None) -> dict[str, Text]:
+    """Every cell of one queue row (`row` is a services.queues.Row, `clock` its next due Countdown)."""
     return {
         "mark": Text("●", palette.accent) if marked else Text(""),
         "number": Text(f"#{row.id}"),
-        "sla": sla_cell(row.sla_state, row.sla_due_at, now, palette),
+        "sla": sla_cell(clock, now, palette),
         "priority": priority_cell(row.priority, palette),
         "status": status_cell(row.status, palette),
         "subject": plain(row.subject),

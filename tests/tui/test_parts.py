@@ -17,6 +17,7 @@ from helpdesk.services.core import changes
 from helpdesk.services.core.actors import resolve_actor
 from helpdesk.services.tickets import queues
 from helpdesk.services.tickets.lifecycle import TicketChanges, update_ticket
+from helpdesk.services.sla.clocks import Countdown
 from helpdesk.widgets.cells import Palette, duration, relative, sla_cell
 from helpdesk.widgets.ticket_table import (
     COLUMNS,
@@ -36,14 +37,21 @@ def test_duration(seconds, text):
     assert duration(seconds) == text
 
 
-def test_sla_cell_colours_by_state():
+def _clock(state="running", due=None, warn=None, running=True, met=False, target=3600, elapsed=0):
+    return Countdown("resolution", state, target, elapsed, due, warn, running, met, None)
+
+
+def test_sla_cell_colours_by_state(monkeypatch):
     p = Palette()
     due = NOW + timedelta(minutes=5)
-    assert sla_cell("running", due, NOW, p).style == p.running
-    assert sla_cell("warning", due, NOW, p).style == p.warning
-    assert sla_cell("running", NOW - timedelta(seconds=1), NOW, p).style == p.breached
-    assert str(sla_cell("paused", due, NOW, p)) == "paused"
-    assert str(sla_cell(None, None, NOW, p)) == ""
+    assert sla_cell(_clock(due=due), NOW, p).style == p.running
+    assert sla_cell(_clock(due=due, warn=NOW - timedelta(minutes=1)), NOW, p).style == p.warning
+    late = sla_cell(_clock(due=NOW - timedelta(seconds=61)), NOW, p)
+    assert late.style == p.breached and str(late).startswith("-1m01s ")
+    paused = sla_cell(_clock("paused", running=False, elapsed=600), NOW, p)
+    assert str(paused) == "paused 50m00s" and paused.style == p.paused
+    assert str(sla_cell(_clock("met", running=False, met=True), NOW, p)) == "met"
+    assert str(sla_cell(None, NOW, p)) == ""
 
 
 def test_relative():
@@ -55,8 +63,19 @@ def test_relative():
 def test_columns_always_fit(width):
     widths = column_widths(width)
     shown = [w for w in widths if w]
-    assert sum(shown) + len(shown) - 1 <= max(width, 48)  # below 48 columns the subject keeps its minimum
+    assert sum(shown) + len(shown) - 1 <= max(width, 55)  # below 55 columns the subject keeps its minimum
     assert widths[5] >= 10
+
+
+@pytest.mark.parametrize("width, subject, requester, assignee", [
+    (79, 19, 7, 6),    # 80 columns: everything shown, the subject shrinks first
+    (93, 40, 7, 0),    # 120 columns beside the sidebar: a whole subject, assignee left out
+    (87, 42, 0, 0),    # 160 columns beside sidebar and detail pane (which shows both names)
+    (119, 44, 16, 12),
+])
+def test_subject_takes_what_the_others_leave(width, subject, requester, assignee):
+    widths = dict(zip((c.key for c in COLUMNS), column_widths(width)))
+    assert (widths["subject"], widths["requester"], widths["assignee"]) == (subject, requester, assignee)
 
 
 class R:
