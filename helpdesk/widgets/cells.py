@@ -54,7 +54,7 @@ def duration(seconds: float) -> str:
     return f"{sign}{secs}s"
 
 
-SLA_WIDTH = 15  # the queue's SLA column: "2h10m Fri 17:00"
+SLA_WIDTH = 16  # the queue's SLA column: "18h00m Fri 17:00"
 
 
 def due_label(due_at: datetime, now: datetime, *, long: bool = False) -> str:
@@ -106,21 +106,18 @@ def sla_cell(clock, now: datetime, palette: Palette) -> Text:
         return Text(f"paused {duration(remaining)}", _style(state, palette))
     if remaining < 0:
         state = "breached"
-    countdown, due = duration(remaining), due_label(clock.due_at, now)
+    return Text(_countdown_and_due(duration(remaining), clock.due_at, now), _style(state, palette))
+
+
+def _countdown_and_due(countdown: str, due_at: datetime | None, now: datetime) -> str:
+    """'2h10m Fri 17:00', '12m05s 17:00' (due today), '1d21h Mar 12'; when the pair is wider than the
+    column the due moment loses its time ('-11h54m Tue'), never the countdown its precision."""
+    if due_at is None:
+        return countdown
+    local = due_at.astimezone()
+    due = f"{local:%H:%M}" if local.date() == now.astimezone().date() else due_label(due_at, now)
     text = f"{countdown} {due}"
-    if len(text) > SLA_WIDTH and clock.due_at.astimezone().date() == now.astimezone().date():
-        text = f"{countdown} {clock.due_at.astimezone():%H:%M}"  # "12m05s 17:00": today needs no day
-    if len(text) > SLA_WIDTH:  # "-6h Thu 11:00": the countdown's leading unit is enough beside the moment
-        text = f"{_leading(countdown)} {due}"
-    return Text(text, _style(state, palette))
-
-
-def _leading(countdown: str) -> str:
-    """'-6h00m' -> '-6h', '1d02h' -> '1d', '12m05s' -> '12m'."""
-    for i, char in enumerate(countdown):
-        if char.isalpha():
-            return countdown[: i + 1]
-    return countdown
+    return text if len(text) <= SLA_WIDTH else f"{countdown} {due.split()[0]}"
 
 
 def clock_line(clock, now: datetime, palette: Palette) -> Text:

@@ -46,7 +46,7 @@ COLUMNS = (
     Column("priority", "Pri", 6, sort="priority"),
     Column("status", "Status", 7, sort="status"),
     Column("subject", "Subject", minimum=10, want=SUBJECT_WHOLE),
-    Column("requester", "Requester", minimum=7, want=16),
+    Column("requester", "Requester", minimum=6, want=16),
     Column("assignee", "Assignee", minimum=6, want=12),
     Column("updated", "Upd", 4, sort="updated"),
 )
