@@ -57,13 +57,13 @@ def duration(seconds: float) -> str:
 SLA_WIDTH = 16  # the queue's SLA column: "18h00m Fri 17:00"
 
 
-def due_label(due_at: datetime, now: datetime, *, long: bool = False) -> str:
-    """The due moment in the viewer's local time: 'Fri 17:00' within six days, else 'Mar 12'
-    ('Thu 12 Mar 17:00' when `long`)."""
+def due_label(due_at: datetime, now: datetime) -> str:
+    """The due moment in the viewer's local time: 'Fri 17:00' within six days, else 'Mar 12' (days
+    away, the hour matters less than the room: the line fits the detail pane at 160 columns)."""
     local = due_at.astimezone()
     if abs((due_at - now).total_seconds()) < 6 * 86400:
         return f"{local:%a %H:%M}"
-    return f"{local:%a %d %b %H:%M}" if long else f"{local:%b %d}"
+    return f"{local:%b %d}"
 
 
 def long_duration(seconds: int) -> str:
@@ -121,19 +121,20 @@ def _countdown_and_due(countdown: str, due_at: datetime | None, now: datetime) -
 
 
 def clock_line(clock, now: datetime, palette: Palette) -> Text:
-    """The detail pane, coloured by state: '2h 10m left · Fri 17:00', 'overdue by 25m · Thu 17:00',
+    """The detail pane, coloured by state: '2h 10m left · Fri 17:00', '25m 00s overdue · Thu 17:00',
     'paused · 3h 00m left', 'met', 'breached (met late)'."""
     state = shown_state(clock, now)
     style = _style(state, palette)
     if clock.met or state == "met":
         return Text("breached (met late)" if state == "breached" else "met", style)
     remaining = clock.remaining(now)
-    left = f"overdue by {long_duration(remaining)}" if remaining < 0 else f"{long_duration(remaining)} left"
+    # the word after the figure keeps the line short enough for the pane at 160 columns
+    left = f"{long_duration(remaining)} {'overdue' if remaining < 0 else 'left'}"
     if not clock.running:
         return Text(f"paused · {left}", style)
     out = Text(left, style)
     if clock.due_at is not None:
-        out += Text(f" · {due_label(clock.due_at, now, long=True)}")
+        out += Text(f" · {due_label(clock.due_at, now)}")
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -18,7 +19,7 @@ from helpdesk.services.core.actors import resolve_actor
 from helpdesk.services.tickets import queues
 from helpdesk.services.tickets.lifecycle import TicketChanges, update_ticket
 from helpdesk.services.sla.clocks import Countdown
-from helpdesk.widgets.cells import Palette, duration, relative, sla_cell
+from helpdesk.widgets.cells import Palette, clock_line, duration, relative, sla_cell
 from helpdesk.widgets.ticket_table import (
     COLUMNS,
     column_widths,
@@ -52,6 +53,31 @@ def test_sla_cell_colours_by_state(monkeypatch):
     assert str(paused) == "paused 50m00s" and paused.style == p.paused
     assert str(sla_cell(_clock("met", running=False, met=True), NOW, p)) == "met"
     assert str(sla_cell(None, NOW, p)) == ""
+
+
+def test_sla_cell_and_detail_line_name_the_due_moment(utc):
+    p = Palette()  # NOW is Monday 2026-03-02 09:30 UTC
+    today = _clock(due=NOW + timedelta(hours=3))
+    assert str(sla_cell(today, NOW, p)).endswith(" 12:30")  # due today: the time is enough
+    assert str(clock_line(today, NOW, p)) == "3h 00m left · Mon 12:30"
+    far = _clock(due=NOW + timedelta(days=10))
+    assert str(sla_cell(far, NOW, p)).endswith(" Mar 12")
+    assert str(clock_line(far, NOW, p)).endswith(" left · Mar 12")
+    late = _clock(due=NOW - timedelta(days=2, hours=14))  # Fri 19:30, 62 hours ago by the wall
+    assert str(sla_cell(late, NOW, p)) == "-2d14h Fri 19:30"
+    assert str(clock_line(late, NOW, p)) == "2d 14h overdue · Fri 19:30"
+    wide = _clock(due=NOW - timedelta(hours=14))  # "-14h00m Sun 19:30" is wider than the column
+    assert str(sla_cell(wide, NOW, p)) == "-14h00m Sun"
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Local time is UTC, so due moments read the same everywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def test_relative():
