@@ -257,15 +257,18 @@ class HelpdeskApp(App):
 
     # -- reading and writing for screens ---------------------------------------------
 
-    def read_ticket(self, ticket_id: int) -> tuple[dict, dict | None]:
-        """The detail of one ticket and its requester card (call from a worker thread)."""
+    def read_ticket(self, ticket_id: int) -> tuple[dict, dict | None, dict]:
+        """The detail of one ticket, its requester card and its SLA clocks as countdowns by kind
+        (call from a worker thread)."""
+        from helpdesk.services.sla.clocks import countdowns
         from helpdesk.services.tickets.lifecycle import get_ticket
         from helpdesk.services.tickets.listing import ticket_detail
         from helpdesk.services.tickets.queues import requester_card
 
         with self.desk.read() as s:
             ticket = get_ticket(s, ticket_id)
-            return ticket_detail(s, ticket, now=self.clock()), requester_card(s, ticket)
+            clocks = countdowns(s, {ticket.id: ticket.status})[ticket.id]
+            return ticket_detail(s, ticket, now=self.clock()), requester_card(s, ticket), clocks
 
     def current_version(self, ticket_id: int) -> int | None:
         from helpdesk.models import Ticket

@@ -46,10 +46,11 @@ class View:
 
 class RowsLoaded(Message):
     def __init__(self, generation: int, mode: str, rows: list, more: bool, total: int | None,
-                 offset: int | None, keep: int | None) -> None:
+                 offset: int | None, keep: int | None, clocks: dict | None = None) -> None:
         super().__init__()
         self.generation, self.mode, self.rows, self.more = generation, mode, rows, more
         self.total, self.offset, self.keep = total, offset, keep
+        self.clocks = clocks or {}  # ticket id -> the Countdown its SLA cell shows
 
 
 class ViewRefused(Message):
@@ -65,9 +66,9 @@ class QueuesLoaded(Message):
 
 
 class DetailLoaded(Message):
-    def __init__(self, ticket: dict | None, card: dict | None) -> None:
+    def __init__(self, ticket: dict | None, card: dict | None, clocks: dict | None = None) -> None:
         super().__init__()
-        self.ticket, self.card = ticket, card
+        self.ticket, self.card, self.clocks = ticket, card, clocks or {}
 
 
 class MarkAll(Message):
@@ -102,9 +103,11 @@ class QueueScreen(TicketActions, Screen):
         self.queues: list = []
         self.marked: set[int] = set()
         self.rows_by_id: dict[int, object] = {}
+        self.clocks: dict[int, object] = {}  # the window's next due clocks (services.sla.clocks.Countdown)
         self.fetching: str | None = None
         self.show_events = False
         self.detail: dict | None = None
+        self.detail_clocks: dict = {}
         self._detail_timer = None
         self._stale = False  # the desk changed while rows were loading: re-read after
         self.card: dict | None = None
@@ -161,6 +164,7 @@ class QueueScreen(TicketActions, Screen):
     def load_rows(self, generation: int, view: View, mode: str, position: tuple | None, keep: int | None,
                   limit: int) -> None:
         from helpdesk.errors import Invalid
+        from helpdesk.services.sla.clocks import row_countdowns
         from helpdesk.services.tickets import queues
 
         app = self.app
@@ -180,10 +184,11 @@ class QueueScreen(TicketActions, Screen):
                 else:
                     page = queues.read_rows(s, app.actor, view.query, start=position, limit=limit, **kw)
                     offset = 0 if position is None else queues.count_before(s, app.actor, view.query, position, **kw)
+                clocks = row_countdowns(s, page.rows)
         except Invalid as exc:
             self.post_message(ViewRefused(generation, exc.message))
             return
-        self.post_message(RowsLoaded(generation, mode, page.rows, page.more, total, offset, keep))
+        self.post_message(RowsLoaded(generation, mode, page.rows, page.more, total, offset, keep, clocks))
 
     def on_view_refused(self, message: ViewRefused) -> None:
         if message.generation != self.generation:
@@ -203,6 +208,7 @@ class QueueScreen(TicketActions, Screen):
             self._stale = False
             self.call_later(self.desk_changed, set())
         table, window = self.table, self.window
+        self.clocks.update(message.clocks)
         current = table.current
         scroll = table.scroll_offset.y
         if message.mode == "reset":
@@ -237,6 +243,7 @@ class QueueScreen(TicketActions, Screen):
             index = cursor if cursor is not None else (0 if top else self.table.cursor)
         rows = [(r.id, self._cells(r)) for r in self.window.rows]
         self.rows_by_id = {r.id: r for r in self.window.rows}
+        self.clocks = {i: c for i, c in self.clocks.items() if i in self.rows_by_id}
         self.table.marked = set(self.marked)
         self.table.set_rows(rows, cursor=index)
         if scroll is not None:
@@ -251,7 +258,7 @@ class QueueScreen(TicketActions, Screen):
         marked = row.id in self.marked
         if shown is not None and self.rows_by_id.get(row.id) is row and (row.id in self.table.marked) == marked:
             return shown
-        return row_cells(row, self.app.now, self.app.palette, marked)
+        return row_cells(row, self.app.now, self.app.palette, marked, self.clocks.get(row.id))
 
     def _refresh_rows(self, message: RowsLoaded) -> None:
         """Live update: change only cells that differ; the cursor stays on its ticket."""
@@ -265,9 +272,13 @@ class QueueScreen(TicketActions, Screen):
         with self.app.batch_update():
             for row in message.rows:
                 if self.rows_by_id.get(row.id) != row:
-                    for column, value in row_cells(row, now, palette, row.id in self.marked).items():
+                    for column, value in row_cells(row, now, palette, row.id in self.marked,
+                                                   self.clocks.get(row.id)).items():
                         self.table.update_cell(row.id, column, value)
+                elif self.clocks.get(row.id) is not None:  # the clock moved without the row changing
+                    self.table.update_cell(row.id, "sla", sla_cell(self.clocks[row.id], now, palette))
         self.rows_by_id = {r.id: r for r in message.rows}
+        self.clocks = {i: c for i, c in self.clocks.items() if i in self.rows_by_id}
 
     def _show_status(self) -> None:
         w, view = self.window, self.view
@@ -366,18 +377,18 @@ class QueueScreen(TicketActions, Screen):
         from helpdesk.errors import NotFound
 
         try:
-            ticket, card = self.app.read_ticket(ticket_id)
+            ticket, card, clocks = self.app.read_ticket(ticket_id)
         except NotFound:
-            ticket, card = None, None
-        self.post_message(DetailLoaded(ticket, card))
+            ticket, card, clocks = None, None, {}
+        self.post_message(DetailLoaded(ticket, card, clocks))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
-        self.detail, self.card = message.ticket, message.card
+        self.detail, self.card, self.detail_clocks = message.ticket, message.card, message.clocks
         self._show_detail()
 
     def _show_detail(self) -> None:
-        self.query_one(TicketView).show(self.detail, self.card, show_events=self.show_events,
-                                        now=self.app.now, palette=self.app.palette)
+        self.query_one(TicketView).show(self.detail, self.card, clocks=self.detail_clocks,
+                                        show_events=self.show_events, now=self.app.now, palette=self.app.palette)
 
     def action_timeline(self) -> None:
         self.show_events = not self.show_events
@@ -386,12 +397,20 @@ class QueueScreen(TicketActions, Screen):
     # -- live ------------------------------------------------------------------------------
 
     def tick(self, now) -> None:
-        """Every second: only countdown and age cells whose text changes are repainted."""
-        palette = self.app.palette
-        for row in self.window.rows:
-            if row.sla_due_at is not None:
-                self.table.update_cell(row.id, "sla", sla_cell(row.sla_state, row.sla_due_at, now, palette))
-            self.table.update_cell(row.id, "updated", Text(relative(row.updated_at, now), palette.muted))
+        """Every second: only countdown and age cells of the rows in view, and only where the text changes.
+
+        Business time left comes from the clocks read with the rows and the calendar's table (a
+        bisect or two per row): no database read per tick."""
+        palette, table = self.app.palette, self.table
+        top = table.scroll_offset.y
+        rows = self.window.rows[top: top + table.scrollable_content_region.height + 1]
+        for row in rows:
+            clock = self.clocks.get(row.id)
+            if clock is not None and clock.running:
+                table.update_cell(row.id, "sla", sla_cell(clock, now, palette))
+            table.update_cell(row.id, "updated", Text(relative(row.updated_at, now), palette.muted))
+        if self._preview_shown():
+            self.query_one(TicketView).tick(now, palette)
 
     def desk_changed(self, changed: set[int]) -> None:
         """Someone (maybe me) changed the desk: re-read what is on screen, counts too."""
@@ -439,8 +458,8 @@ class QueueScreen(TicketActions, Screen):
             return
         self.marked ^= {current}
         self.table.set_marked(self.marked)
-        self.table.update_cell(current, "mark", row_cells(self.rows_by_id[current], self.app.now, self.app.palette,
-                                                          current in self.marked)["mark"])
+        self.table.update_cell(current, "mark", Text("●", self.app.palette.accent) if current in self.marked
+                               else Text(""))
         self.table.cursor += 1
         self._show_status()
 

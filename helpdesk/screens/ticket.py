@@ -13,9 +13,11 @@ from helpdesk.widgets.ticket_view import TicketView
 
 
 class TicketLoaded(Message):
-    def __init__(self, ticket: dict | None, card: dict | None, error: str | None = None) -> None:
+    def __init__(self, ticket: dict | None, card: dict | None, error: str | None = None,
+                 clocks: dict | None = None) -> None:
         super().__init__()
         self.ticket, self.card, self.error = ticket, card, error
+        self.clocks = clocks or {}
 
 
 class TicketScreen(TicketActions, Screen):
@@ -31,6 +33,7 @@ class TicketScreen(TicketActions, Screen):
         self.ticket_id = ticket_id
         self.ticket: dict | None = None
         self.card: dict | None = None
+        self.clocks: dict = {}  # kind -> services.sla.clocks.Countdown
         self.show_events = False
 
     def compose(self):
@@ -45,21 +48,25 @@ class TicketScreen(TicketActions, Screen):
         from helpdesk.errors import NotFound
 
         try:
-            ticket, card = self.app.read_ticket(self.ticket_id)
+            ticket, card, clocks = self.app.read_ticket(self.ticket_id)
         except NotFound as exc:
             self.post_message(TicketLoaded(None, None, exc.message))
             return
-        self.post_message(TicketLoaded(ticket, card))
+        self.post_message(TicketLoaded(ticket, card, clocks=clocks))
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         if message.error:
             self.notify(message.error, severity="error")
-        self.ticket, self.card = message.ticket, message.card
+        self.ticket, self.card, self.clocks = message.ticket, message.card, message.clocks
         self._show()
 
     def _show(self) -> None:
-        self.query_one(TicketView).show(self.ticket, self.card, show_events=self.show_events, now=self.app.now,
-                                        palette=self.app.palette)
+        self.query_one(TicketView).show(self.ticket, self.card, clocks=self.clocks, show_events=self.show_events,
+                                        now=self.app.now, palette=self.app.palette)
+
+    def tick(self, now) -> None:
+        """Every second: the SLA lines only (business time left, from the clocks read with the ticket)."""
+        self.query_one(TicketView).tick(now, self.app.palette)
 
     def desk_changed(self, changed: set[int]) -> None:
         if not changed or self.ticket_id in changed:

@@ -54,18 +54,88 @@ def duration(seconds: float) -> str:
     return f"{sign}{secs}s"
 
 
-def sla_cell(state: str | None, due_at: datetime | None, now: datetime, palette: Palette) -> Text:
-    """The countdown of the next due clock, coloured by its state."""
-    if state == "paused":
-        return Text("paused", palette.paused)
-    if state == "met":
-        return Text("met", palette.muted)
-    if due_at is None or state is None:
+SLA_WIDTH = 16  # the queue's SLA column: "18h00m Fri 17:00"
+
+
+def due_label(due_at: datetime, now: datetime) -> str:
+    """The due moment in the viewer's local time: 'Fri 17:00' within six days, else 'Mar 12' (days
+    away, the hour matters less than the room: the line fits the detail pane at 160 columns)."""
+    local = due_at.astimezone()
+    if abs((due_at - now).total_seconds()) < 6 * 86400:
+        return f"{local:%a %H:%M}"
+    return f"{local:%b %d}"
+
+
+def long_duration(seconds: int) -> str:
+    """As `sla status` prints it: 3d 4h, 2h 10m, 12m 05s, 45s (no sign)."""
+    s = abs(int(seconds))
+    days, rest = divmod(s, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def shown_state(clock, now: datetime) -> str:
+    """The clock's state as of now; one not consuming time shows as paused (red when it ran out)."""
+    state = clock.state_at(now)
+    if not clock.running and state != "met" and not clock.met:
+        state = "breached" if clock.remaining(now) < 0 else "paused"
+    return state
+
+
+def _style(state: str, palette: Palette) -> Style:
+    return {"running": palette.running, "warning": palette.warning, "breached": palette.breached,
+            "paused": palette.paused}.get(state, palette.muted)
+
+
+def sla_cell(clock, now: datetime, palette: Palette) -> Text:
+    """The column: business time left on the next due clock and when it falls due, coloured by state.
+
+    `clock` is a services.sla.clocks.Countdown (or None: no clock)."""
+    if clock is None:
         return Text("")
-    remaining = (due_at - now).total_seconds()
-    if state == "breached" or remaining < 0:
-        return Text(duration(remaining), palette.breached)
-    return Text(duration(remaining), palette.warning if state == "warning" else palette.running)
+    state = shown_state(clock, now)
+    if clock.met or state == "met":
+        return Text("met", palette.muted)
+    remaining = clock.remaining(now)
+    if not clock.running:
+        return Text(f"paused {duration(remaining)}", _style(state, palette))
+    if remaining < 0:
+        state = "breached"
+    return Text(_countdown_and_due(duration(remaining), clock.due_at, now), _style(state, palette))
+
+
+def _countdown_and_due(countdown: str, due_at: datetime | None, now: datetime) -> str:
+    """'2h10m Fri 17:00', '12m05s 17:00' (due today), '1d21h Mar 12'; when the pair is wider than the
+    column the due moment loses its time ('-11h54m Tue'), never the countdown its precision."""
+    if due_at is None:
+        return countdown
+    local = due_at.astimezone()
+    due = f"{local:%H:%M}" if local.date() == now.astimezone().date() else due_label(due_at, now)
+    text = f"{countdown} {due}"
+    return text if len(text) <= SLA_WIDTH else f"{countdown} {due.split()[0]}"
+
+
+def clock_line(clock, now: datetime, palette: Palette) -> Text:
+    """The detail pane, coloured by state: '2h 10m left · Fri 17:00', '25m 00s overdue · Thu 17:00',
+    'paused · 3h 00m left', 'met', 'breached (met late)'."""
+    state = shown_state(clock, now)
+    style = _style(state, palette)
+    if clock.met or state == "met":
+        return Text("breached (met late)" if state == "breached" else "met", style)
+    remaining = clock.remaining(now)
+    # the word after the figure keeps the line short enough for the pane at 160 columns
+    left = f"{long_duration(remaining)} {'overdue' if remaining < 0 else 'left'}"
+    if not clock.running:
+        return Text(f"paused · {left}", style)
+    out = Text(left, style)
+    if clock.due_at is not None:
+        out += Text(f" · {due_label(clock.due_at, now)}")
+    return out
 
 
 def relative(when: datetime | None, now: datetime) -> str:
@@ -96,12 +166,12 @@ def plain(value: object) -> Text:
     return Text(literal(value))
 
 
-def row_cells(row, now: datetime, palette: Palette, marked: bool = False) -> dict[str, Text]:
-    """Every cell of one queue row (`row` is a services.queues.Row)."""
+def row_cells(row, now: datetime, palette: Palette, marked: bool = False, clock=None) -> dict[str, Text]:
+    """Every cell of one queue row (`row` is a services.queues.Row, `clock` its next due Countdown)."""
     return {
         "mark": Text("●", palette.accent) if marked else Text(""),
         "number": Text(f"#{row.id}"),
-        "sla": sla_cell(row.sla_state, row.sla_due_at, now, palette),
+        "sla": sla_cell(clock, now, palette),
         "priority": priority_cell(row.priority, palette),
         "status": status_cell(row.status, palette),
         "subject": plain(row.subject),

@@ -23,54 +23,64 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from helpdesk.widgets.cells import SLA_WIDTH
+
 MARGIN = 40  # ask for the next page when the cursor comes this close to the window's edge
+SUBJECT_WHOLE = 40  # a subject this long shows whole whenever the table can make room for it
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
-    width: int = 0  # fixed width; 0 = share of the rest by `weight`
-    weight: int = 0
+    width: int = 0  # fixed width; 0 = flexible, between `minimum` and `want` (the subject takes the rest)
     minimum: int = 0
+    want: int = 0
     sort: str | None = None  # the listing sort this column orders by
 
 
 COLUMNS = (
     Column("mark", "", 1),
     Column("number", "#", 6, sort="id"),
-    Column("sla", "SLA", 7, sort="due"),
+    Column("sla", "SLA", SLA_WIDTH, sort="due"),
     Column("priority", "Pri", 6, sort="priority"),
     Column("status", "Status", 7, sort="status"),
-    Column("subject", "Subject", weight=5, minimum=10),
-    Column("requester", "Requester", weight=2, minimum=6),
-    Column("assignee", "Assignee", weight=2, minimum=6),
+    Column("subject", "Subject", minimum=10, want=SUBJECT_WHOLE),
+    Column("requester", "Requester", minimum=6, want=16),
+    Column("assignee", "Assignee", minimum=6, want=12),
     Column("updated", "Upd", 4, sort="updated"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+_FLEX = tuple(c for c in COLUMNS if not c.width)  # subject, requester, assignee: the order they are given room
 
 
 def column_widths(total: int) -> list[int]:
-    """Fixed columns keep their width; the rest share what is left (one space between columns).
+    """Fixed columns keep their width (one space between columns); the subject takes what the others leave.
 
-    When even the minimums do not fit, assignee and then requester are left out (width 0)."""
-    flex = [c for c in COLUMNS if not c.width]
-    for dropped in range(len(flex)):
-        shown = flex[: len(flex) - dropped]
-        fixed = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1 - dropped
-        room = total - fixed
-        if room >= sum(c.minimum for c in shown) or len(shown) == 1:
-            break
-    weights = sum(c.weight for c in shown)
-    shares = {c.key: max(c.minimum, max(0, room) * c.weight // weights) for c in shown}
-    spare = room - sum(shares.values())
-    for c in shown:  # minimums pushed the total over: give back, subject first, down to each minimum
-        give = min(max(0, -spare), shares[c.key] - c.minimum)
-        shares[c.key] -= give
-        spare += give
-    if spare > 0:
-        shares["subject"] += spare
+    The subject keeps SUBJECT_WHOLE cells when assignee, then requester, can be left out (width 0) to
+    give it them; when it cannot keep them even alone, every column whose minimum fits is shown and
+    the subject shrinks first (to its minimum). Spare room goes to the subject up to SUBJECT_WHOLE,
+    then requester and assignee up to their `want`, then the rest to the subject."""
+    options = [_shares(total, _FLEX[: len(_FLEX) - dropped]) for dropped in range(len(_FLEX))]
+    fitting = [o for o in options if o is not None]
+    whole = [o for o in fitting if o["subject"] >= SUBJECT_WHOLE]
+    shares = whole[0] if whole else fitting[0] if fitting else {"subject": _FLEX[0].minimum}
     return [c.width or shares.get(c.key, 0) for c in COLUMNS]
+
+
+def _shares(total: int, shown: tuple[Column, ...]) -> dict[str, int] | None:
+    """Widths of the flexible columns `shown`, or None when their minimums do not fit."""
+    fixed = sum(c.width for c in COLUMNS if c.width)
+    spare = total - fixed - (len(COLUMNS) - len(_FLEX) + len(shown) - 1) - sum(c.minimum for c in shown)
+    if spare < 0:
+        return None
+    shares = {c.key: c.minimum for c in shown}
+    for c in (shown[0], *shown[1:]):  # the subject first, up to a whole subject; then the others
+        give = min(spare, c.want - shares[c.key])
+        shares[c.key] += give
+        spare -= give
+    shares["subject"] += spare
+    return shares
 
 
 def line_segments(cells: dict[str, Text], widths: list[int], base: Style, console: Console) -> list[Segment]:

@@ -19,7 +19,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from helpdesk.text import literal
-from helpdesk.widgets.cells import Palette, duration, relative
+from helpdesk.widgets.cells import Palette, clock_line, relative
 
 CLOCKS = (("first_response", "First response"), ("next_response", "Next response"), ("resolution", "Resolution"))
 
@@ -36,10 +36,18 @@ def line(value: object) -> Text:
     return Text(literal(value))
 
 
-def fields_table(t: dict, now: datetime, palette: Palette) -> Table:
+LABEL_WIDTH = 14  # "First response": the fields and the SLA lines share one label column
+
+
+def _grid() -> Table:
     grid = Table.grid(padding=(0, 2))
-    grid.add_column(style=Style(dim=True), no_wrap=True)
+    grid.add_column(style=Style(dim=True), no_wrap=True, min_width=LABEL_WIDTH)
     grid.add_column()
+    return grid
+
+
+def fields_table(t: dict, now: datetime, palette: Palette) -> Table:
+    grid = _grid()
     requester = t.get("requester") or {}
     rows: list[tuple[str, Text]] = [
         ("Status", Text(t["status"].replace("_", " "))),
@@ -58,23 +66,24 @@ def fields_table(t: dict, now: datetime, palette: Palette) -> Table:
         rows.append(("Merged into", Text(f"#{t['merged_into']}")))
     for key, value in sorted((t.get("fields") or {}).items()):
         rows.append((literal(key), line(value)))
-    for key, label in CLOCKS:
-        clock = (t.get("sla") or {}).get(key)
-        if clock:
-            rows.append((label, clock_text(clock, now, palette)))
     for label, value in rows:
         grid.add_row(label, value)
     return grid
 
 
-def clock_text(clock: dict, now: datetime, palette: Palette) -> Text:
-    state = clock.get("state") or ""
-    style = {"running": palette.running, "warning": palette.warning, "breached": palette.breached}.get(state, palette.muted)
-    out = Text(state, style)
-    if clock.get("due_at") and state in ("running", "warning", "breached"):
-        remaining = (datetime.fromisoformat(clock["due_at"]) - now).total_seconds()
-        out += Text(f"  {duration(remaining)}  due ") + when(clock["due_at"], now)
-    return out
+def sla_lines(clocks: dict, now: datetime, palette: Palette) -> list[tuple[str, Text]]:
+    """The ticket's clocks, business time left as `sla status` counts it."""
+    return [(label, clock_line(clocks[key], now, palette)) for key, label in CLOCKS if clocks.get(key) is not None]
+
+
+def sla_table(lines: list[tuple[str, Text]]) -> Table:
+    """One line per clock, never wrapped: its height stays put while it ticks."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style=Style(dim=True), no_wrap=True, min_width=LABEL_WIDTH)
+    grid.add_column(no_wrap=True, overflow="ellipsis")
+    for label, value in lines:
+        grid.add_row(label, value)
+    return grid
 
 
 def _person(name: str | None, email: str | None) -> str:
@@ -161,11 +170,15 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def head_renderable(t: dict, now: datetime, palette: Palette) -> RenderableType:
+    heading = Text(f"#{t['id']} ", Style(bold=True)) + Text(literal(t["subject"]), Style(bold=True))
+    return Group(heading, Padding(fields_table(t, now, palette), (1, 0, 0, 0)))
+
+
 def detail_renderable(t: dict, card: dict | None, *, show_events: bool, now: datetime,
                       palette: Palette) -> RenderableType:
-    heading = Text(f"#{t['id']} ", Style(bold=True)) + Text(literal(t["subject"]), Style(bold=True))
-    parts: list[RenderableType] = [heading, Padding(fields_table(t, now, palette), (1, 0, 0, 0)),
-                                   requester_panel(card)]
+    """Everything below the fields and clocks: requester, conversation, timeline."""
+    parts: list[RenderableType] = [requester_panel(card)]
     messages = t.get("messages") or []
     parts.append(Text(f"Conversation ({len(messages)})", Style(bold=True, underline=True)))
     parts += [message_panel(m, now, palette) for m in messages] or [Text("No messages yet.", Style(dim=True))]
@@ -187,18 +200,41 @@ class TicketView(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.ticket: dict | None = None
+        self.clocks: dict = {}  # kind -> services.sla.clocks.Countdown
+        self._sla_plain: str | None = None
 
     def compose(self):
-        yield Static(Text("No ticket selected.", Style(dim=True)), id="detail-body")
+        yield Static(Text("No ticket selected.", Style(dim=True)), id="detail-head")
+        yield Static("", id="detail-sla")
+        yield Static("", id="detail-body")
 
-    def show(self, ticket: dict | None, card: dict | None, *, show_events: bool, now: datetime,
-             palette: Palette) -> None:
+    def show(self, ticket: dict | None, card: dict | None, *, clocks: dict | None = None, show_events: bool,
+             now: datetime, palette: Palette) -> None:
         keep = self.ticket is not None and ticket is not None and self.ticket["id"] == ticket["id"]
-        self.ticket = ticket
+        self.ticket, self.clocks = ticket, (clocks or {}) if ticket is not None else {}
+        head = self.query_one("#detail-head", Static)
         body = self.query_one("#detail-body", Static)
         if ticket is None:
-            body.update(Text("No ticket selected.", Style(dim=True)))
+            head.update(Text("No ticket selected.", Style(dim=True)))
+            body.update("")
         else:
+            head.update(head_renderable(ticket, now, palette))
             body.update(detail_renderable(ticket, card, show_events=show_events, now=now, palette=palette))
+        self._sla_plain = None
+        self.tick(now, palette)
         if not keep:
             self.scroll_home(animate=False)
+
+    def tick(self, now: datetime, palette: Palette) -> None:
+        """Redraw the SLA lines when their text changed; the same number of lines, so no layout pass."""
+        sla = self.query_one("#detail-sla", Static)
+        if self.ticket is None:
+            if self._sla_plain != "":
+                sla.update("")
+                self._sla_plain = ""
+            return
+        lines = sla_lines(self.clocks, now, palette)
+        plain = "\n".join(str(text) for _, text in lines)
+        if plain != self._sla_plain:
+            sla.update(sla_table(lines), layout=self._sla_plain is None)
+            self._sla_plain = plain

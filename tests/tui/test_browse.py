@@ -150,7 +150,7 @@ async def test_enter_opens_the_ticket_full_screen_on_a_narrow_terminal(make_app)
         assert isinstance(app.screen, TicketScreen)
         assert app.screen.ticket["id"] == current
         text = app.screen.query_one("#detail-body").content
-        assert "Conversation" in str(text.renderables[3])
+        assert "Conversation" in str(text.renderables[1])
         await pilot.press("e")
         assert app.screen.show_events
         await pilot.press("escape")

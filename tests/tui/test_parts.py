@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,7 +18,8 @@ from helpdesk.services.core import changes
 from helpdesk.services.core.actors import resolve_actor
 from helpdesk.services.tickets import queues
 from helpdesk.services.tickets.lifecycle import TicketChanges, update_ticket
-from helpdesk.widgets.cells import Palette, duration, relative, sla_cell
+from helpdesk.services.sla.clocks import Countdown
+from helpdesk.widgets.cells import Palette, clock_line, duration, relative, sla_cell
 from helpdesk.widgets.ticket_table import (
     COLUMNS,
     column_widths,
@@ -36,14 +38,46 @@ def test_duration(seconds, text):
     assert duration(seconds) == text
 
 
-def test_sla_cell_colours_by_state():
+def _clock(state="running", due=None, warn=None, running=True, met=False, target=3600, elapsed=0):
+    return Countdown("resolution", state, target, elapsed, due, warn, running, met, None)
+
+
+def test_sla_cell_colours_by_state(monkeypatch):
     p = Palette()
     due = NOW + timedelta(minutes=5)
-    assert sla_cell("running", due, NOW, p).style == p.running
-    assert sla_cell("warning", due, NOW, p).style == p.warning
-    assert sla_cell("running", NOW - timedelta(seconds=1), NOW, p).style == p.breached
-    assert str(sla_cell("paused", due, NOW, p)) == "paused"
-    assert str(sla_cell(None, None, NOW, p)) == ""
+    assert sla_cell(_clock(due=due), NOW, p).style == p.running
+    assert sla_cell(_clock(due=due, warn=NOW - timedelta(minutes=1)), NOW, p).style == p.warning
+    late = sla_cell(_clock(due=NOW - timedelta(seconds=61)), NOW, p)
+    assert late.style == p.breached and str(late).startswith("-1m01s ")
+    paused = sla_cell(_clock("paused", running=False, elapsed=600), NOW, p)
+    assert str(paused) == "paused 50m00s" and paused.style == p.paused
+    assert str(sla_cell(_clock("met", running=False, met=True), NOW, p)) == "met"
+    assert str(sla_cell(None, NOW, p)) == ""
+
+
+def test_sla_cell_and_detail_line_name_the_due_moment(utc):
+    p = Palette()  # NOW is Monday 2026-03-02 09:30 UTC
+    today = _clock(due=NOW + timedelta(hours=3))
+    assert str(sla_cell(today, NOW, p)).endswith(" 12:30")  # due today: the time is enough
+    assert str(clock_line(today, NOW, p)) == "3h 00m left · Mon 12:30"
+    far = _clock(due=NOW + timedelta(days=10))
+    assert str(sla_cell(far, NOW, p)).endswith(" Mar 12")
+    assert str(clock_line(far, NOW, p)).endswith(" left · Mar 12")
+    late = _clock(due=NOW - timedelta(days=2, hours=14))  # Fri 19:30, 62 hours ago by the wall
+    assert str(sla_cell(late, NOW, p)) == "-2d14h Fri 19:30"
+    assert str(clock_line(late, NOW, p)) == "2d 14h overdue · Fri 19:30"
+    wide = _clock(due=NOW - timedelta(hours=14))  # "-14h00m Sun 19:30" is wider than the column
+    assert str(sla_cell(wide, NOW, p)) == "-14h00m Sun"
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Local time is UTC, so due moments read the same everywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def test_relative():
@@ -55,8 +89,19 @@ def test_relative():
 def test_columns_always_fit(width):
     widths = column_widths(width)
     shown = [w for w in widths if w]
-    assert sum(shown) + len(shown) - 1 <= max(width, 48)  # below 48 columns the subject keeps its minimum
+    assert sum(shown) + len(shown) - 1 <= max(width, 56)  # below 56 columns the subject keeps its minimum
     assert widths[5] >= 10
+
+
+@pytest.mark.parametrize("width, subject, requester, assignee", [
+    (79, 19, 6, 6),    # 80 columns: everything shown, the subject shrinks first
+    (93, 40, 6, 0),    # 120 columns beside the sidebar: a whole subject, assignee left out
+    (87, 41, 0, 0),    # 160 columns beside sidebar and detail pane (which shows both names)
+    (119, 43, 16, 12),
+])
+def test_subject_takes_what_the_others_leave(width, subject, requester, assignee):
+    widths = dict(zip((c.key for c in COLUMNS), column_widths(width)))
+    assert (widths["subject"], widths["requester"], widths["assignee"]) == (subject, requester, assignee)
 
 
 class R:
