@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("helpdesk.commands.transfer", "export"),
     "worker": ("helpdesk.commands.sla", "worker"),
     "route": ("helpdesk.commands.workflow", "route"),
+    "notifications": ("helpdesk.commands.collaboration", "notifications"),
 }
 GROUPS: dict[str, tuple[str, str]] = {
     "ticket": ("helpdesk.commands.tickets", "app"),

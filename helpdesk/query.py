@@ -50,6 +50,7 @@ FIELDS = {
     "status_age": "time in the current status: status_age:>72h (more than 72 hours), status_age:<30m; "
     "in business hours inside an automation that names a calendar",
     "skill": "a skill the ticket needs its agent to hold (set by rules), e.g. skill:printers",
+    "follower": "me, or an agent's email or name: tickets they follow (ticket follow, or an @mention)",
     "field.KEY": "a custom field, e.g. field.serial:ABC123",
     "external": "its number in the system it came from (the id column of an import), as written there",
 }
@@ -330,7 +331,8 @@ _READERS: dict[str, Reader] = {
     **{name: _date_values for name in DATE_FIELDS},
     **{
         name: _word_values
-        for name in ("type", "channel", "assignee", "team", "requester", "org", "org.tier", "tag", "skill")
+        for name in ("type", "channel", "assignee", "team", "requester", "org", "org.tier", "tag", "skill",
+                     "follower")
     },
 }
 
