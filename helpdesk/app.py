@@ -38,15 +38,19 @@ class Reference:
 
 
 class DeskOpened(Message):
-    def __init__(self, desk, actor, reference: Reference, stamp, problem: str | None) -> None:
+    def __init__(self, desk, actor, reference: Reference, stamp, problem: str | None,
+                 unread: tuple[int, int] = (0, 0)) -> None:
         super().__init__()
         self.desk, self.actor, self.reference, self.stamp, self.problem = desk, actor, reference, stamp, problem
+        self.unread = unread  # (how many, the newest id): the badge starts there, toasts after it
 
 
 class Polled(Message):
-    def __init__(self, stamp, changed: set[int], alerts: list[str], reference: Reference | None) -> None:
+    def __init__(self, stamp, changed: set[int], alerts: list[str], reference: Reference | None,
+                 unread: int = 0) -> None:
         super().__init__()
         self.stamp, self.changed, self.alerts, self.reference = stamp, changed, alerts, reference
+        self.unread = unread
 
 
 class ChangeDone(Message):
@@ -69,6 +73,7 @@ class HelpdeskApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("N", "notifications", "Notifications", show=False, id="app.notifications"),
     ]
 
     now: reactive[datetime] = reactive(utcnow, init=False)
@@ -87,6 +92,7 @@ class HelpdeskApp(App):
         self.scheduler = None
         self.sla_seen: dict[int, tuple[str, str]] | None = None
         self.last_notification = 0
+        self.unread = 0
         self.set_reactive(HelpdeskApp.now, clock())
 
     # -- start and stop ----------------------------------------------------------
@@ -142,7 +148,17 @@ class HelpdeskApp(App):
                 problem = "No acting agent: you can read but not change tickets (set HELPDESK_AGENT or run with --as)."
             stamp = desk_stamp(s)
             reference = self._read_reference(s)
-        self.post_message(DeskOpened(self.desk, actor, reference, stamp, problem))
+            unread = self._unread(s, actor)
+        self.post_message(DeskOpened(self.desk, actor, reference, stamp, problem, unread))
+
+    @staticmethod
+    def _unread(s, actor) -> tuple[int, int]:
+        from helpdesk.services.core import notifications
+
+        if getattr(actor, "agent_id", None) is None:
+            return 0, 0
+        newest = notifications.recent(s, actor.agent_id, 1)
+        return notifications.unread_count(s, actor.agent_id), newest[0].id if newest else 0
 
     @staticmethod
     def _read_reference(s) -> Reference:
@@ -159,6 +175,8 @@ class HelpdeskApp(App):
         self.desk, self.actor, self.reference, self.stamp = message.desk, message.actor, message.reference, message.stamp
         if message.problem:
             self.notify(message.problem, severity="warning", timeout=8)
+        count, self.last_notification = message.unread
+        self.call_after_refresh(self.show_unread, count)
         for screen in self.screen_stack:
             if hasattr(screen, "start"):
                 screen.start()
@@ -203,10 +221,12 @@ class HelpdeskApp(App):
             changed = changed_tickets(s, self.stamp.last_event) if stamp != self.stamp else set()
             reference = self._read_reference(s) if stamp != self.stamp else None
             alerts = self._alerts(s, stamp)
-        self.post_message(Polled(stamp, changed, alerts, reference))
+            unread = self._unread(s, self.actor)[0]
+        self.post_message(Polled(stamp, changed, alerts, reference, unread))
 
     def _alerts(self, s, stamp) -> list[str]:
-        """SLA warnings and breaches on my tickets: the notification service when there is one."""
+        """My new notifications (SLA, mentions, followed tickets, ...), toasted once; they stay
+        unread for the badge and the panel (`N`). Without the service: SLA changes of my tickets."""
         agent_id = getattr(self.actor, "agent_id", None)
         if agent_id is None:
             return []
@@ -217,9 +237,7 @@ class HelpdeskApp(App):
         fresh = list(notifications.unread(s, agent_id, since_id=self.last_notification))
         if not fresh:
             return []
-        ids = [_field(n, "id") for n in fresh]
-        self.last_notification = max(ids)
-        self.desk.write(lambda w: notifications.mark_read(w, agent_id, ids))
+        self.last_notification = max(_field(n, "id") for n in fresh)
         return [str(_field(n, "text")) for n in fresh]
 
     def _sla_alerts(self, s, agent_id: int) -> list[str]:
@@ -240,7 +258,8 @@ class HelpdeskApp(App):
         from helpdesk.text import literal
 
         for text in alert_toasts(message.alerts):
-            self.notify(literal(text), title="SLA", severity="warning", timeout=10, markup=False)
+            self.notify(literal(text), title="Notification", severity="warning", timeout=10, markup=False)
+        self.show_unread(message.unread)
         if changed_desk:
             self._tell_screens(message.changed)
         self.set_timer(self.poll_seconds, self.poll, name="poll")
@@ -319,6 +338,27 @@ class HelpdeskApp(App):
             if hasattr(screen, "worker_failed"):
                 screen.worker_failed(event.worker.group)
 
+    def show_unread(self, count: int) -> None:
+        """The badge on every screen that has one."""
+        from helpdesk.widgets.badge import NotificationBadge
+
+        self.unread = count
+        for screen in self.screen_stack:
+            for badge in screen.query(NotificationBadge):
+                badge.show_count(count)
+
+    def action_notifications(self) -> None:
+        from helpdesk.screens.notifications import NotificationsScreen
+
+        if not isinstance(self.screen, NotificationsScreen):
+            self.push_screen(NotificationsScreen(), self._open_noted)
+
+    def _open_noted(self, ticket_id: int | None) -> None:
+        if ticket_id is not None:
+            from helpdesk.screens.ticket import TicketScreen
+
+            self.push_screen(TicketScreen(ticket_id))
+
     # -- keys, help, palette -------------------------------------------------------
 
     def action_help(self) -> None:
@@ -340,6 +380,7 @@ class HelpdeskApp(App):
         for q in getattr(screen, "queues", []):
             yield SystemCommand(f"Go to {q.title}", q.query, partial(screen.open_queue, q.key), discover=False)
         yield SystemCommand("Keys", "Every key and what it does", self.action_help)
+        yield SystemCommand("Notifications", "Mentions, followed tickets, transfers, SLA (N)", self.action_notifications)
         if _import_screen() is not None:
             yield SystemCommand("Import a spreadsheet…", "Create tickets from an .xlsx or .csv file",
                                 self.action_import_sheet)
@@ -378,6 +419,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
     """Every screen's bindings, for `?` and docs/tui.md."""
     from helpdesk.screens.compose import ComposeScreen
     from helpdesk.screens.confirm import ConfirmScreen
+    from helpdesk.screens.notifications import NotificationsScreen
     from helpdesk.screens.picker import PickerScreen
     from helpdesk.screens.queue import QueueScreen
     from helpdesk.screens.ticket import TicketScreen
@@ -396,6 +438,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
         ("Search line", own(SearchInput)),
         ("Reply / note", own(ComposeScreen)),
         ("Pickers and questions", own(PickerScreen)[:1] + own(ConfirmScreen)),
+        ("Notifications (N)", own(NotificationsScreen)),
     ]
 
 
@@ -409,4 +452,4 @@ def alert_toasts(alerts: list[str], limit: int = 3) -> list[str]:
     if len(alerts) <= limit:
         return list(alerts)
     rest = len(alerts) - (limit - 1)
-    return [*alerts[: limit - 1], f"…and {rest} more SLA alerts on your tickets (g b shows Breached)"]
+    return [*alerts[: limit - 1], f"…and {rest} more notifications (N shows them all)"]

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("helpdesk.commands.sla", "worker"),
     "route": ("helpdesk.commands.workflow", "route"),
     "whoami": ("helpdesk.commands.you", "whoami"),
+    "notifications": ("helpdesk.commands.collaboration", "notifications"),
 }
 GROUPS: dict[str, tuple[str, str]] = {
     "ticket": ("helpdesk.commands.tickets", "app"),

@@ -211,6 +211,15 @@ class TicketLink(_Table, table=True):
     kind: str = "related"
 
 
+class TicketFollower(_Table, table=True):
+    """An agent told of every change to a ticket (`ticket follow`, or an @mention in a note)."""
+
+    __tablename__ = "ticket_follower"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True, index=True)  # follower:me
+    since: datetime = ts(nullable=False)
+
+
 class Message(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)

@@ -55,6 +55,7 @@ FIELDS = {
     "stage_age": "time in the current stage, e.g. stage_age:>24h",
     "approval": "its stage's approval: pending, approved or declined",
     "approver": "who its stage waits on to approve, e.g. approval:pending approver:me",
+    "follower": "me, or an agent's email or name: tickets they follow (ticket follow, or an @mention)",
     "field.KEY": "a custom field, e.g. field.serial:ABC123; typed ones compare: field.refund_amount:>100, "
     "field.pickup_date:<2026-03-01",
     "external": "its number in the system it came from (the id column of an import), as written there",
@@ -347,7 +348,7 @@ _READERS: dict[str, Reader] = {
     **{
         name: _word_values
         for name in ("type", "channel", "assignee", "team", "requester", "org", "org.tier", "tag", "skill", "stage",
-                     "approver")
+                     "approver", "follower")
     },
 }
 

@@ -22,6 +22,7 @@ from helpdesk.models import (
     Team,
     Ticket,
     TicketApprover,
+    TicketFollower,
     TicketSkill,
     TicketTag,
 )
@@ -91,6 +92,9 @@ class Compiler:
             start = self.age_start(values[0])
             flipped = {">": "<", ">=": "<=", "<": ">", "<=": ">="}[term.op]
             return getattr(since, ORDERED_OPS[flipped])(start), None
+        if f == "follower":
+            followed = select(TicketFollower.ticket_id).where(TicketFollower.agent_id.in_(self._agent_ids(term, values)))
+            return T.id.in_(followed), None
         if f == "assignee":
             return self._people(term, T.assignee_id, self._agent_ids), T.assignee_id
         if f == "team":
@@ -151,13 +155,13 @@ class Compiler:
         for name in names:
             if name == "me":
                 if self.me is None:
-                    raise Invalid(f"{term.source} — 'me' needs an acting agent (--as EMAIL or HELPDESK_AGENT)", field="assignee")
+                    raise Invalid(f"{term.source} — 'me' needs an acting agent (--as EMAIL or HELPDESK_AGENT)", field=term.field)
                 ids.append(self.me)
                 continue
             found = self.session.execute(select(Agent.id).where(
                 or_(func.lower(Agent.email) == name, func.lower(Agent.name) == name))).scalars().all()
             if not found:
-                raise Invalid(f"{term.source} — no agent {name!r}", field="assignee")
+                raise Invalid(f"{term.source} — no agent {name!r}", field=term.field)
             ids.extend(found)
         return ids
 

@@ -18,7 +18,7 @@ FORBIDDEN = {
     # shared plumbing: no domain (subscribers are named as strings in bus.SUBSCRIBERS)
     "helpdesk.services.core": ["helpdesk.services.tickets", "helpdesk.services.people", "helpdesk.services.sla",
                                "helpdesk.services.mail", "helpdesk.services.imports", "helpdesk.services.desk",
-                               "helpdesk.services.workflow", "helpdesk.services.types",
+                               "helpdesk.services.workflow", "helpdesk.services.types", "helpdesk.services.collaboration",
                                "helpdesk.commands", "helpdesk.screens", "helpdesk.widgets", "helpdesk.app",
                                "textual", "typer", "rich"],
     "helpdesk.commands": ["helpdesk.screens", "helpdesk.widgets", "helpdesk.app", "textual"],
@@ -38,7 +38,8 @@ FORBIDDEN = {
     "helpdesk.rules": ["helpdesk.services", "helpdesk.db", "sqlalchemy", "sqlmodel"],
     "helpdesk.macros": ["helpdesk.services", "helpdesk.db", "sqlalchemy", "sqlmodel"],
     # the domains rules act on never depend on the rules (the bus wires them)
-    "helpdesk.services.tickets": ["helpdesk.services.workflow", "helpdesk.services.types"],
+    "helpdesk.services.tickets": ["helpdesk.services.workflow", "helpdesk.services.types",
+                                  "helpdesk.services.collaboration"],
     "helpdesk.request_types": ["helpdesk.services", "helpdesk.db", "sqlalchemy", "sqlmodel"],
     "helpdesk.services.sla": ["helpdesk.services.workflow", "helpdesk.services.types"],
     "helpdesk.services.imports": ["helpdesk.services.workflow"],

@@ -229,10 +229,16 @@ def _message(kind: str, ticket: str, body: str | None, if_version: int | None, j
     number, text = ticket_number(ticket), body_text(body)
 
     def post(s, who):
-        message, diff = post_agent_message(s, who, number, text, kind=kind, if_version=if_version)
-        return {number: diff}, message.id
+        from helpdesk.services.collaboration.mentions import warnings
 
-    _, message_id, shown = write_then_show(post, json_out)
+        message, diff = post_agent_message(s, who, number, text, kind=kind, if_version=if_version)
+        return {number: diff}, (message.id, warnings(s))
+
+    _, (message_id, unmatched), shown = write_then_show(post, json_out)
+    for line in unmatched:  # an @name that matched nobody: the note is saved, say so
+        from helpdesk.text import literal
+
+        render.say(f"warning: {literal(line)}", style="yellow")
     if json_out:  # the message beside `changed`, which holds what it did to the ticket (status, first response)
         render.emit_json({**shown[0], "message": {"id": message_id, "kind": kind}})
     else:
@@ -419,3 +425,48 @@ def approve(ticket: str = typer.Argument(..., help="Ticket number."),
     from helpdesk.commands.types import approve as vote
 
     vote(ticket, no, comment, if_version, json_out)
+
+AGENT = typer.Option(None, "--agent", help="Another agent (email or name); default: you.")
+
+
+@app.command("follow")
+def follow(ticket: str = typer.Argument(..., help="Ticket number."), agent: Optional[str] = AGENT,
+           json_out: bool = JSON) -> None:
+    """Follow a ticket: be notified of every change others make to it (an @mention in a note does it too).
+
+    Examples:\n
+      helpdesk ticket follow 42\n
+      helpdesk ticket follow 42 --agent bob@example.com
+    """
+    from helpdesk.commands.collaboration import follow_command
+
+    follow_command(ticket, agent, json_out, True)
+
+
+@app.command("unfollow")
+def unfollow(ticket: str = typer.Argument(..., help="Ticket number."), agent: Optional[str] = AGENT,
+             json_out: bool = JSON) -> None:
+    """Stop following a ticket."""
+    from helpdesk.commands.collaboration import follow_command
+
+    follow_command(ticket, agent, json_out, False)
+
+
+@app.command("transfer")
+def transfer(ticket: str = typer.Argument(..., help="Ticket number."),
+             team: Optional[str] = typer.Option(None, "--team", help="The team that takes it over."),
+             assignee: Optional[str] = typer.Option(None, "--assignee", "-a", help="The agent (email or name) who takes it over."),
+             reason: Optional[str] = typer.Option(None, "--reason", help="Why (required): in the timeline and told to the new owner."),
+             if_version: Optional[int] = typer.Option(None, "--if-version", help="Refuse (exit 4) if the ticket changed since."),
+             json_out: bool = JSON) -> None:
+    """Hand a ticket over to a team or an agent, with a reason (the new owner is told why).
+
+    To a team alone, an assignee outside that team lets go of the ticket.
+
+    Examples:\n
+      helpdesk ticket transfer 42 --team billing --reason "refund, not a bug"\n
+      helpdesk ticket transfer 42 --assignee 李伟 --reason "他负责华东区的仓库"
+    """
+    from helpdesk.commands.collaboration import transfer_command
+
+    transfer_command(ticket, team, assignee, reason, if_version, json_out)

@@ -21,6 +21,7 @@ from helpdesk.screens.actions import ACTION_BINDINGS, Targets, TicketActions
 from helpdesk.screens.picker import Choice, PickerScreen
 from helpdesk.screens.prompt import PromptScreen
 from helpdesk.text import literal
+from helpdesk.widgets.badge import NotificationBadge
 from helpdesk.widgets.cells import relative, row_cells, sla_cell
 from helpdesk.widgets.queue_list import QueueList
 from helpdesk.widgets.search_bar import SearchBar
@@ -116,7 +117,9 @@ class QueueScreen(TicketActions, Screen):
         with Horizontal(id="main"):
             yield QueueList(id="queues")
             with Vertical(id="center"):
-                yield Static(Text("Opening the desk…"), id="view-title")
+                with Horizontal(id="top-line"):
+                    yield Static(Text("Opening the desk…"), id="view-title")
+                    yield NotificationBadge(id="badge")
                 yield SearchBar(id="search")
                 yield TableHeader(id="header")
                 yield TicketTable(id="table")

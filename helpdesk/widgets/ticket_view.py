@@ -158,6 +158,8 @@ def _change(e: dict, palette: Palette) -> Text:
     if e.get("field") == "rule_warning":
         return Text("⚠ ", palette.warning) + line(_short(e.get("new"))) + Text(f" could not act: {reason}",
                                                                                palette.warning)
+    if e.get("field") == "mention_warning":  # new = "@name", reason = why nobody was told
+        return Text("⚠ ", palette.warning) + line(_short(e.get("new"))) + Text(f" {reason}", palette.warning)
     change = line(e.get("field")) + Text(": ") + line(_short(e.get("old")) or "—") + Text(" → ") \
         + line(_short(e.get("new")) or "—")
     if reason:

@@ -112,7 +112,7 @@ async def test_the_timeline_names_the_rule_that_fired(make_app, demo_desk):
         await settle(pilot)
         with demo_desk.read() as s:
             assert s.get(Ticket, tid).priority == "urgent"  # the trigger answered the change
-        detail, _card = app.read_ticket(tid)
+        detail = app.read_ticket(tid)[0]
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(timeline(detail["events"], FROZEN))
     shown = console.export_text()

@@ -1,4 +1,5 @@
-"""In-app notifications: what an agent should look at (SLA warnings, breaches, ...).
+"""In-app notifications: what an agent should look at (SLA warnings and breaches, rules,
+@mentions, followed tickets, transfers, approvals).
 
 Stored rows, so the TUI shows them whenever it polls and the CLI lists them;
 mail follows once the email channel exists. Text is stored as given and shown
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from helpdesk.errors import Invalid
@@ -50,6 +51,21 @@ def recent(session: Session, agent_id: int, limit: int = 50) -> list[Notificatio
     stmt = (select(Notification).where(Notification.agent_id == agent_id)
             .order_by(Notification.id.desc()).limit(limit))
     return list(session.execute(stmt).scalars())
+
+
+def unread_count(session: Session, agent_id: int) -> int:
+    """How many of the agent's notifications are unread (the app's badge)."""
+    stmt = select(func.count()).select_from(Notification).where(
+        Notification.agent_id == agent_id, Notification.read_at.is_(None))
+    return session.execute(stmt).scalar() or 0
+
+
+def mark_all_read(session: Session, agent_id: int) -> int:
+    """Mark every unread notification of the agent read; returns how many."""
+    result = session.execute(update(Notification)
+                             .where(Notification.agent_id == agent_id, Notification.read_at.is_(None))
+                             .values(read_at=utcnow()))
+    return result.rowcount or 0
 
 
 def mark_read(session: Session, agent_id: int, ids: Iterable[int]) -> int:

@@ -1,0 +1,1 @@
+"""Working together on a ticket: @mentions, followers, transfers with a reason."""
