@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from helpdesk.models import Ticket
 from helpdesk.services.core import changes
@@ -120,7 +120,8 @@ def test_queue_letters_and_saved_views(demo_desk):
 def test_stamp_changes_with_every_write_and_names_the_tickets(demo_desk):
     with demo_desk.read() as s:
         before = changes.desk_stamp(s)
-        tid = s.query(Ticket.id).filter(Ticket.status == "open", Ticket.priority != "urgent").first()[0]
+        tid = s.execute(select(Ticket.id).where(Ticket.status == "open", Ticket.priority != "urgent")
+                        .order_by(Ticket.id)).scalars().first()
     demo_desk.write(lambda s: update_ticket(s, resolve_actor(s, TOM), tid, TicketChanges(priority="urgent")))
     with demo_desk.read() as s:
         after = changes.desk_stamp(s)
