@@ -198,24 +198,24 @@ async def test_paging_through_a_window_keeps_marks_and_drawn_rows(make_app, monk
     import helpdesk.screens.queue as queue_screen
     import helpdesk.widgets.ticket_table as ticket_table
 
-    monkeypatch.setattr(queue_screen, "PAGE", 20)
-    monkeypatch.setattr(ticket_table, "MARGIN", 5)
+    monkeypatch.setattr(queue_screen, "PAGE", 8)  # small pages: the demo has a few dozen open tickets
+    monkeypatch.setattr(ticket_table, "MARGIN", 3)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen
-        screen.window.limit = 40
+        screen.window.limit = 16
         await pilot.press("g", "a")
         await settle(pilot)
         table, total = screen.table, screen.window.total
-        assert total > 60 and len(screen.window.rows) == 20
+        assert total > 24 and len(screen.window.rows) == 8
         await pilot.press("space")
         marked = set(screen.marked)
-        kept = table.keys[5]
+        kept = table.keys[2]
         cells = table.cells[kept]
-        table.cursor = 16  # near the bottom edge: the next page is read below
+        table.cursor = 6  # near the bottom edge: the next page is read below
         await settle(pilot)
-        assert len(screen.window.rows) == 40 and table.cells[kept] is cells  # only the new rows were formatted
+        assert len(screen.window.rows) == 16 and table.cells[kept] is cells  # only the new rows were formatted
         await pilot.press("end")
         await settle(pilot)
         assert screen.window.offset > 0 and screen.window.offset + table.cursor + 1 == total
