@@ -23,20 +23,18 @@ MACROS_KEY = "macros.config"
 NOTIFY_ROLES = ("assignee", "team")
 
 
-def _stored(session: Session, key: str):
-    row = session.get(Setting, key)
-    return row.value if row is not None and row.value else None
-
-
 def _cached(session: Session, key: str, build):
-    value = _stored(session, key)
+    row = session.get(Setting, key)
+    value = row.value if row is not None and row.value else None
     if value is None:
         return None
     mine = session.info.get(key)
-    if mine is not None and mine[0] is value:  # same stored value as before in this session
-        return mine[1]
+    if mine is not None and mine[1] is value:  # same stored value as before in this session
+        return mine[2]
     parsed = build(value)
-    session.info[key] = (value, parsed)
+    # The row is held too: the session's identity map is weak, and a row loaded again
+    # brings a new value, which would mean parsing the rules again on every change.
+    session.info[key] = (row, value, parsed)
     return parsed
 
 
