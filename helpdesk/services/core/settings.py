@@ -99,10 +99,12 @@ def cached(session: Session, key: str, build):
     if value is None:
         return None
     mine = session.info.get(key)
-    if mine is not None and mine[0] is value:  # same stored value as before in this session
-        return mine[1]
+    if mine is not None and mine[1] is value:  # same stored value as before in this session
+        return mine[2]
     parsed = build(value)
-    session.info[key] = (value, parsed)
+    # The row is held too: the session's identity map is weak, and a row loaded again
+    # brings a new value, which would mean parsing the document again on every change.
+    session.info[key] = (row, value, parsed)
     return parsed
 
 

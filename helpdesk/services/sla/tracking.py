@@ -176,7 +176,7 @@ def track(session: Session, ticket_ids: list[int], *, now: datetime, actor: Acto
 
 
 @contextmanager
-def one_recompute(session: Session, *, now: datetime, reason: str | None = None):
+def one_recompute(session: Session, *, now: datetime, reason: str | None = None, actor: Actor = SYSTEM):
     """Inside, ticket changes only queue the recomputation of their clocks; it
     runs once, for all of them, on the way out (batch work such as the sweep's actions)."""
     if "sla_batch" in session.info:  # already inside one: the outer one does it
@@ -188,7 +188,7 @@ def one_recompute(session: Session, *, now: datetime, reason: str | None = None)
     finally:
         session.info.pop("sla_batch", None)
     if queue:
-        track(session, list(queue), now=now, reason=reason)
+        track(session, list(queue), now=now, actor=actor, reason=reason)
 
 
 def recompute_open(session: Session, *, now: datetime, actor: Actor = SYSTEM, reason: str | None = None) -> int:

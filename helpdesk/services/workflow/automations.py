@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from helpdesk.models import Ticket, utcnow
 from helpdesk.rules import Automation, parse_when
-from helpdesk.services.workflow.actions import fire
+from helpdesk.services.sla.tracking import one_recompute
+from helpdesk.services.workflow.actions import fire, rule_actor
 from helpdesk.services.workflow.stored import stored_rules
 
 CHUNK = 500  # tickets per transaction: a long run never holds the write lock for long
@@ -60,13 +61,28 @@ def run_automations(session: Session, *, now: datetime | None = None, dry_run: b
         result.tickets[automation.name] = ids
         if dry_run:
             continue
-        for tid in ids:
-            if fire(session, tid, automation.name, automation.actions, kind="automation") is None:
-                result.warnings += 1
+        result.warnings += _act(session, automation, ids, now)
         budget -= len(ids)
     if dry_run:
         result.more = False
     return result
+
+
+def _act(session: Session, automation: Automation, ids: list[int], now: datetime) -> int:
+    """Fire the automation on these tickets; returns the warnings."""
+    if not ids:
+        return 0
+    # loaded in one query (and held: the session keeps them only weakly), and their
+    # SLA clocks worked out once for the lot rather than once a ticket
+    held = list(session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars())
+    warnings = 0
+    with one_recompute(session, now=now, actor=rule_actor(automation.name),
+                       reason=f"after automation {automation.name}"):
+        for tid in ids:
+            if fire(session, tid, automation.name, automation.actions, kind="automation") is None:
+                warnings += 1
+    del held
+    return warnings
 
 
 def matching_ids(session: Session, automation: Automation, now: datetime, *, limit: int | None = None) -> list[int]:

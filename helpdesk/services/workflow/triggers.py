@@ -98,13 +98,28 @@ def run_pending(session: Session, now: datetime | None = None) -> int:
     """Run the triggers for every change collected so far; returns the firings."""
     rules = stored_rules(session)
     chains: dict[int, Chain] = session.info.setdefault(STATE, {})
-    checker = Checker(session, rules, now or utcnow())
+    now = now or utcnow()
+    checker = Checker(session, rules, now)
     fired = 0
-    while _pending(session):
-        batch = dict(sorted(_pending(session).items()))
-        _pending(session).clear()
-        fired += _pass(session, rules, checker, batch, chains)
+    with _clocks_once(session, rules, now):
+        while _pending(session):
+            batch = dict(sorted(_pending(session).items()))
+            _pending(session).clear()
+            fired += _pass(session, rules, checker, batch, chains)
     return fired
+
+
+def _clocks_once(session: Session, rules: RuleSet, now: datetime):
+    """SLA clocks of the changed tickets worked out once, after all the firings, rather
+    than after each; unless a trigger's `when` reads the clocks (`sla:`), which must
+    then be current after every firing."""
+    from contextlib import nullcontext
+
+    from helpdesk.services.sla.tracking import one_recompute
+
+    if any(term.field == "sla" for t in rules.triggers for term in parse_when(t.when).terms):
+        return nullcontext()
+    return one_recompute(session, now=now, actor=rule_actor("triggers"), reason="after triggers")
 
 
 def _pass(session: Session, rules: RuleSet, checker: Checker, batch: dict[int, Change], chains) -> int:

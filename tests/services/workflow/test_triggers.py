@@ -4,6 +4,7 @@ classic pending reminder of issue 12."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -324,3 +325,32 @@ def test_a_run_cut_short_finishes_next_time_oldest_first(desk, crew):
     assert second.tickets["pending reminder"] == more[1:3]
     third = at(MONDAY + timedelta(days=12), desk, limit=2)
     assert third.tickets["pending reminder"] == more[3:] and not third.more
+
+
+def test_clocks_follow_what_triggers_and_automations_change(desk, crew):
+    """SLA clocks are worked out once after all the firings, yet end as if after each."""
+    desk.write(lambda s: load_policies(s, crew.admin, (Path(__file__).parents[3] / "data" / "sla.toml").read_text()))
+    rules(desk, crew, '''
+[[triggers]]
+name = "outage is urgent"
+on = ["created"]
+when = "outage"
+actions = { priority = "urgent" }
+
+[[automations]]
+name = "stale to high"
+when = "status:open status_age:>2h priority:normal"
+actions = { priority = "high" }
+''')
+    hot = desk.write(lambda s: create_ticket(s, crew.agent, NewTicket(subject="outage in hall 3")).id)
+    cold = desk.write(lambda s: create_ticket(s, crew.agent, NewTicket(subject="a question", status="open")).id)
+    with desk.read() as s:
+        assert s.get(Ticket, hot).sla_policy == "Urgent"
+        assert s.get(Ticket, cold).sla_policy == "Default"
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=3)):
+        done = desk.write(lambda s: run_automations(s))
+    assert done.matched["stale to high"] == 1
+    with desk.read() as s:
+        assert s.get(Ticket, cold).sla_policy == "High"
+    changed = events(desk, cold, "sla_policy")
+    assert [(e.old, e.new, e.actor) for e in changed] == [("Default", "High", "rule:stale to high")]
