@@ -11,19 +11,28 @@ from helpdesk.widgets.badge import NotificationBadge
 from tests.tui.conftest import ADMIN, TOM, poll_now, settle
 
 
+def an_open_ticket(desk) -> int:
+    from sqlalchemy import select
+
+    from helpdesk.models import Ticket
+
+    with desk.read() as s:
+        return s.execute(select(Ticket.id).where(Ticket.status == "open").order_by(Ticket.id)).scalars().first()
+
+
 def unread(desk) -> int:
     with desk.read() as s:
         return notifications.unread_count(s, resolve_actor(s, ADMIN).agent_id)
 
 
 async def test_a_mention_lights_the_badge_and_the_panel_reads_it(make_app, demo_desk):
-    before = unread(demo_desk)
+    before, tid = unread(demo_desk), an_open_ticket(demo_desk)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         badge = app.screen.query_one(NotificationBadge)
         assert badge.display == bool(before)
-        demo_desk.write(lambda s: add_agent_message(s, resolve_actor(s, TOM), 7, "@mei 请看一下 [b]x[/b]", kind="note"))
+        demo_desk.write(lambda s: add_agent_message(s, resolve_actor(s, TOM), tid, "@mei 请看一下 [b]x[/b]", kind="note"))
         await poll_now(pilot)
         assert badge.display and f"{before + 1} unread" in str(badge.content)
         await pilot.press("N")
@@ -31,11 +40,11 @@ async def test_a_mention_lights_the_badge_and_the_panel_reads_it(make_app, demo_
         panel = app.screen
         assert isinstance(panel, NotificationsScreen)
         first = panel.items[0]
-        assert (first["kind"], first["ticket"]) == ("mention", 7) and "[b]x[/b]" in first["text"]
+        assert (first["kind"], first["ticket"]) == ("mention", tid) and "[b]x[/b]" in first["text"]
         assert unread(demo_desk) == 0 and not badge.display
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, TicketScreen) and app.screen.ticket_id == 7
+        assert isinstance(app.screen, TicketScreen) and app.screen.ticket_id == tid
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("N")

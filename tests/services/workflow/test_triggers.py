@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from helpdesk.errors import Invalid
-from helpdesk.models import Event, Notification
+from helpdesk.models import Event, Notification, Ticket
 from helpdesk.services.people import agents, contacts
 from helpdesk.services.sla.loading import load_policies
 from helpdesk.services.tickets.conversation import add_customer_message
