@@ -404,7 +404,10 @@ class QueueScreen(TicketActions, Screen):
 
         Business time left comes from the clocks read with the rows and the calendar's table (a
         bisect or two per row): no database read per tick."""
-        palette, table = self.app.palette, self.table
+        tables = self.query(TicketTable)
+        if not tables:  # the app ticks from its start; this screen may still be composing
+            return
+        palette, table = self.app.palette, tables.first()
         top = table.scroll_offset.y
         rows = self.window.rows[top: top + table.scrollable_content_region.height + 1]
         for row in rows:

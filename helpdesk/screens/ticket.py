@@ -66,7 +66,8 @@ class TicketScreen(TicketActions, Screen):
 
     def tick(self, now) -> None:
         """Every second: the SLA lines only (business time left, from the clocks read with the ticket)."""
-        self.query_one(TicketView).tick(now, self.app.palette)
+        for view in self.query(TicketView):  # none while the screen is still composing
+            view.tick(now, self.app.palette)
 
     def desk_changed(self, changed: set[int]) -> None:
         if not changed or self.ticket_id in changed:

@@ -35,9 +35,14 @@ def toasts(app) -> list[str]:
 
 
 async def open_queue(pilot, letter: str = "a") -> QueueScreen:
+    from helpdesk.widgets.ticket_table import TicketTable
+
     await settle(pilot)
     await pilot.press("g", letter)
-    await settle(pilot)
+    for _ in range(20):  # under load the new screen may still be composing its table
+        await settle(pilot)
+        if isinstance(pilot.app.screen, QueueScreen) and pilot.app.screen.query(TicketTable):
+            break
     return pilot.app.screen
 
 
