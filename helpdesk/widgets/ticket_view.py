@@ -213,8 +213,8 @@ def detail_renderable(t: dict, card: dict | None, *, show_events: bool, now: dat
     parts += [message_panel(m, now, palette) for m in messages] or [Text("No messages yet.", Style(dim=True))]
     sides = t.get("side_conversations") or []
     if sides:  # mail with third parties: apart from the customer's conversation, never theirs
-        parts.append(Text(f"Side conversations ({len(sides)}) — never seen by the requester · S writes",
-                          Style(bold=True, underline=True)))
+        parts.append(Text(f"Side conversations ({len(sides)})", Style(bold=True, underline=True))
+                     + Text(" not the requester's · S", Style(dim=True)))
         parts += [side_panel(x, now, palette) for x in sides]
     if show_events:
         parts.append(timeline(t.get("events") or [], now, palette))
