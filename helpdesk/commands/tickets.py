@@ -483,6 +483,7 @@ def side(ticket: str = typer.Argument(..., help="Ticket number."),
     """Mail a third party about a ticket, apart from the customer (a side conversation).
 
     Replies thread back into it; the requester never gets it, and the ticket's status and SLA do not change.
+    With --json it prints that side conversation (id, subject, to[], state, messages[]).
 
     Examples:\n
       helpdesk ticket side 42 --to warehouse@example.com --body "请拦截订单 SO-1234 的包裹"\n

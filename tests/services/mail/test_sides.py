@@ -244,3 +244,12 @@ def test_attachments_of_a_reply_are_kept(desk, crew, tid, tmp_path):
         [m] = s.exec(select(SideMessage).where(SideMessage.direction == "in")).all()
     [a] = sides.message_json(m)["attachments"]
     assert (a["filename"], a["size"]) == ("box.png", 8) and a["path"]
+
+
+def test_the_same_reply_delivered_twice_is_filed_once(desk, crew, tid):
+    start(desk, crew.agent, tid)
+    mid = [r for r in outbox(desk) if r.kind == "side"][0].mail_message_id
+    assert desk.write(lambda s: ingest(s, mail(in_reply_to=mid))).action == "appended"
+    again = desk.write(lambda s: ingest(s, mail(in_reply_to=mid)))
+    assert (again.action, again.reason) == ("ignored", "duplicate")
+    assert len(detail(desk, tid)["side_conversations"][0]["messages"]) == 2
