@@ -234,6 +234,35 @@ class Message(_Table, table=True):
     created_at: datetime = ts(nullable=False)
 
 
+class SideConversation(_Table, table=True):
+    """A conversation by mail with a third party (a warehouse, a supplier) about a ticket,
+    kept apart from the customer's: never shown or mailed to the requester."""
+
+    __tablename__ = "side_conversation"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    participants: list = json_col(list)  # lower-cased addresses the mail goes to
+    state: str = "open"  # open | closed
+    created_by: str  # the agent's email
+    created_at: datetime = ts(nullable=False)
+    updated_at: datetime = ts(nullable=False)
+
+
+class SideMessage(_Table, table=True):
+    __tablename__ = "side_message"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    side_id: int = Field(foreign_key="side_conversation.id", index=True)
+    direction: str  # out (an agent wrote) | in (mail came back)
+    author: str  # an agent's email, or the sender's address
+    author_name: Optional[str] = None
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    to: list = json_col(list)  # recipients of an outgoing message
+    mail_message_id: Optional[str] = Field(default=None, index=True)
+    headers: dict = json_col(dict)
+    created_at: datetime = ts(nullable=False)
+
+
 class Attachment(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="message.id", index=True)

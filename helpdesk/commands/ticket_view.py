@@ -31,6 +31,11 @@ def print_ticket(t: dict) -> None:
         body += [Text(f"📎 {literal(a['filename'])} ({a['size']} bytes)", style="dim") for a in m["attachments"]]
         style = "yellow" if m["kind"] == "note" else ("cyan" if m["by"] == "customer" else "green")
         out.print(Panel(Group(*body), title=Text(title), title_align="left", border_style=style))
+    sides = t.get("side_conversations") or []
+    if sides:  # third parties by mail: listed apart, with `ticket sides`
+        out.print(Text(f"{len(sides)} side conversation{'s' if len(sides) != 1 else ''} "
+                       f"({sum(len(x['messages']) for x in sides)} messages): helpdesk ticket sides {t['id']}",
+                       style="magenta"))
     out.print(Text(f"{len(t['events'])} events (helpdesk ticket show {t['id']} --json for the full history)", style="dim"))
 
 

@@ -470,3 +470,38 @@ def transfer(ticket: str = typer.Argument(..., help="Ticket number."),
     from helpdesk.commands.collaboration import transfer_command
 
     transfer_command(ticket, team, assignee, reason, if_version, json_out)
+
+
+@app.command("side")
+def side(ticket: str = typer.Argument(..., help="Ticket number."),
+         to: list[str] = typer.Option([], "--to", help="A third party's address (repeat for more); never the requester."),
+         subject: Optional[str] = typer.Option(None, "--subject", help="Subject of a new side conversation (default: the ticket's)."),
+         body: Optional[str] = typer.Option(None, "--body", "-b", help="Text, or '-' for stdin."),
+         side_id: Optional[int] = typer.Option(None, "--side", help="Write into this side conversation (see ticket sides)."),
+         close: bool = typer.Option(False, "--close", help="Close the side conversation given by --side (a reply opens it again)."),
+         json_out: bool = JSON) -> None:
+    """Mail a third party about a ticket, apart from the customer (a side conversation).
+
+    Replies thread back into it; the requester never gets it, and the ticket's status and SLA do not change.
+    With --json it prints that side conversation (id, subject, to[], state, messages[]).
+
+    Examples:\n
+      helpdesk ticket side 42 --to warehouse@example.com --body "请拦截订单 SO-1234 的包裹"\n
+      helpdesk ticket side 42 --to a@supplier.example --to b@supplier.example --subject "Parts for #42" --body -\n
+      helpdesk ticket side 42 --side 3 --body "Thanks, got it"\n
+      helpdesk ticket side 42 --side 3 --close
+    """
+    from helpdesk.commands.sides import side_command
+
+    side_command(ticket, to, subject, body, side_id, close, json_out)
+
+
+@app.command("sides")
+def sides(ticket: str = typer.Argument(..., help="Ticket number."), json_out: bool = JSON) -> None:
+    """A ticket's side conversations with third parties, with their messages.
+
+    Example: helpdesk ticket sides 42 --json
+    """
+    from helpdesk.commands.sides import sides_command
+
+    sides_command(ticket, json_out)

@@ -20,6 +20,7 @@ from helpdesk.errors import HelpdeskError, Invalid
 from helpdesk.mail import ParsedMail, parse_message, should_not_autoreply, ticket_tag
 from helpdesk.models import Agent, MailReceipt, Message, Outbox, Ticket, utcnow
 from helpdesk.services.core.actors import SYSTEM, actor_of
+from helpdesk.services.mail import sides
 from helpdesk.services.mail.templates import setting
 from helpdesk.services.people import agents, contacts
 from helpdesk.services.tickets import attachments
@@ -81,6 +82,10 @@ def _file(session: Session, parsed: ParsedMail, now: datetime, rate_limit: int, 
         return IngestResult(None, "ignored", "loop (our own X-Loop)")
     if _recent_count(session, parsed.from_addr, now) >= rate_limit:
         return IngestResult(None, "ignored", "rate limited")
+    side = sides.find_thread(session, parsed)
+    if side is not None:  # a third party's answer: into its side conversation, never the customer's
+        sides.receive(session, side, parsed, now=now, root=root)
+        return IngestResult(side.ticket_id, "appended", f"side conversation #{side.id}")
     ticket = _thread(session, parsed)
     if ticket is not None and ticket.status != "closed":
         message = _append(session, ticket, parsed)

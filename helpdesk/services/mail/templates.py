@@ -2,7 +2,8 @@
 
 `mail.language` picks the defaults (en, zh); `mail.template.<name>` overrides a
 body and `mail.template.<name>_subject` a subject. Placeholders use
-string.Template: $ticket, $subject, $name, $desk, $body. An unknown placeholder
+string.Template: $ticket, $subject, $name, $desk, $body ($agent in `side`, the mail of a
+side conversation to a third party). An unknown placeholder
 is left as written, so a typo shows in the mail instead of losing it.
 """
 
@@ -14,7 +15,7 @@ from sqlmodel import Session
 
 from helpdesk.services.core.settings import get_setting
 
-NAMES = ("ack", "reply", "solved")
+NAMES = ("ack", "reply", "solved", "side")
 DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
         "ack": ("$subject", "Hello $name,\n\nThanks for writing to $desk. We have opened ticket #$ticket and "
@@ -22,6 +23,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
         "reply": ("$subject", "$body\n\n-- $desk (ticket #$ticket)"),
         "solved": ("$subject", "Hello $name,\n\nWe think ticket #$ticket is solved. If it is not, reply to this "
                    "mail and it opens again.\n\n-- $desk"),
+        "side": ("$subject", "$body\n\n-- $agent, $desk (ticket #$ticket)"),
     },
     "zh": {
         "ack": ("$subject", "$name，您好：\n\n感谢您联系$desk。我们已创建工单 #$ticket，会尽快回复。"
@@ -29,6 +31,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
         "reply": ("$subject", "$body\n\n—— $desk（工单 #$ticket）"),
         "solved": ("$subject", "$name，您好：\n\n工单 #$ticket 已解决。如果问题仍未解决，请直接回复此邮件，"
                    "工单将重新打开。\n\n—— $desk"),
+        "side": ("$subject", "$body\n\n—— $agent，$desk（工单 #$ticket）"),
     },
 }
 

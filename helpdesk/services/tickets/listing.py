@@ -167,7 +167,7 @@ def ticket_dicts(session: Session, tickets: list[Ticket], *, now: datetime | Non
 
 
 def ticket_detail(session: Session, ticket: Ticket, *, now: datetime | None = None) -> dict:
-    """`show --json`: the ticket plus messages[] and events[]."""
+    """`show --json`: the ticket plus messages[], events[] and side_conversations[]."""
     data = ticket_dicts(session, [ticket], now=now)[0]
     messages = session.execute(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.created_at, Message.id)).scalars().all()
     files: dict[int, list[dict]] = {m.id: [] for m in messages}
@@ -185,6 +185,9 @@ def ticket_detail(session: Session, ticket: Ticket, *, now: datetime | None = No
     events = session.execute(select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)).scalars().all()
     data["events"] = [{"at": iso(e.at), "actor": e.actor, "field": e.field, "old": e.old, "new": e.new,
                        **({"reason": e.reason} if e.reason else {})} for e in events]
+    from helpdesk.services.mail.sides import sides_json
+
+    data["side_conversations"] = sides_json(session, ticket.id)  # third parties, apart from messages[]
     return data
 
 
