@@ -9,8 +9,7 @@ import typer
 from helpdesk import render
 from helpdesk.commands.common import JSON, desk, read, ticket_number, write
 
-app = typer.Typer(help="The customer web portal: serve it, give or withdraw a ticket's link.",
-                  invoke_without_command=True)
+app = typer.Typer(invoke_without_command=True)
 
 
 @app.callback()
@@ -56,7 +55,7 @@ def link(ticket: str = typer.Argument(..., help="Ticket number."),
     if json_out:
         render.emit_json({"ticket": number, "link": found})
     else:
-        render.say(found)
+        render.show(found)
 
 
 @app.command("revoke")
@@ -72,7 +71,7 @@ def revoke(ticket: str = typer.Argument(..., help="Ticket number."), json_out: b
     if json_out:
         render.emit_json({"ticket": number, "generation": generation})
     else:
-        render.say(f"#{number}: every earlier portal link is withdrawn; `helpdesk portal link {number}` makes a new one.")
+        render.show(f"#{number}: every earlier portal link is withdrawn; `helpdesk portal link {number}` makes a new one.")
 
 
 def rate_command(ticket: str, rating: str, comment: Optional[str], nps: Optional[int], json_out: bool) -> None:
@@ -83,7 +82,7 @@ def rate_command(ticket: str, rating: str, comment: Optional[str], nps: Optional
     if json_out:
         render.emit_json({"ticket": number, **row})
     else:
-        render.say(f"#{number} rated {row['rating']} (taken by phone)")
+        render.show(f"#{number} rated {row['rating']} (taken by phone)")
 
 
 def show_rating(ticket: str) -> dict | None:
