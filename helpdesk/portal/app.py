@@ -48,6 +48,7 @@ class Portal:
     key: bytes
     kb: bool = False  # the /kb pages (wired when the knowledge base is there)
     secure_cookies: bool = False
+    name: str | None = None  # desk.name, shown in the page header
 
 
 class SecurityHeaders:
@@ -98,7 +99,7 @@ def page(request: Request, template: str, status: int = 200, headers: dict | Non
     words = WORDS[pick_language(request.headers.get("accept-language"))]
     token, fresh = csrf_of(request)
     portal = portal_of(request)
-    html = ENV.get_template(template).render(w=words, csrf=token, kb=portal.kb, **values)
+    html = ENV.get_template(template).render(w=words, csrf=token, kb=portal.kb, desk_name=portal.name, **values)
     response = HTMLResponse(html, status_code=status, headers=headers)
     if fresh and request.method == "GET":
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=portal.secure_cookies,
@@ -321,7 +322,11 @@ def create_app(desk: Desk, *, base_url: str | None = None, kb: bool = False, sec
     """The portal over `desk`. Makes the desk's link signing key if it has none yet."""
     from helpdesk.services.customers.portal_links import ensure_key
 
+    from helpdesk.services.core.settings import get_setting
+
     key = desk.write(ensure_key)
+    with desk.read() as s:
+        name = get_setting(s, "desk.name")
     routes = [
         Route("/", track_page, methods=["GET"]),
         Route("/", track_post, methods=["POST"]),
@@ -335,7 +340,7 @@ def create_app(desk: Desk, *, base_url: str | None = None, kb: bool = False, sec
         Route("/static/portal.css", stylesheet, methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: missing, Exception: failed})
-    app.state.portal = Portal(desk, base_url, key, kb, secure_cookies)
+    app.state.portal = Portal(desk, base_url, key, kb, secure_cookies, str(name) if name else None)
     return SecurityHeaders(app)
 
 
