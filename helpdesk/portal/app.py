@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from helpdesk.portal.words import WORDS, pick_language
 HERE = Path(__file__).parent
 CSRF_COOKIE = "hd_csrf"
 FORM_MAX_BYTES = 64 * 1024
+SETTINGS_TTL = 5.0  # seconds the portal keeps desk.timezone and the request types
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                                  b"frame-ancestors 'none'; base-uri 'none'"),
@@ -49,6 +51,22 @@ class Portal:
     kb: bool = False  # the /kb pages (wired when the knowledge base is there)
     secure_cookies: bool = False
     name: str | None = None  # desk.name, shown in the page header
+    _zone: tuple[float, ZoneInfo] | None = None
+    _types: tuple[float, dict] | None = None
+
+    def zone(self, session) -> ZoneInfo:
+        """desk.timezone, read again every few seconds (not on every page)."""
+        if self._zone is None or self._zone[0] < time.monotonic():
+            self._zone = (time.monotonic() + SETTINGS_TTL, _desk_zone(session))
+        return self._zone[1]
+
+    def find_type(self, session, name: str | None):
+        """The loaded request type of that name, from a copy read again every few seconds."""
+        if self._types is None or self._types[0] < time.monotonic():
+            from helpdesk.services.types.catalog import stored_types
+
+            self._types = (time.monotonic() + SETTINGS_TTL, stored_types(session))
+        return self._types[1].get((name or "").strip().casefold())
 
 
 class SecurityHeaders:
@@ -133,7 +151,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def zone(session) -> ZoneInfo:
+def _desk_zone(session) -> ZoneInfo:
     from helpdesk.services.core.settings import desk_zone
 
     try:
@@ -175,23 +193,29 @@ def _open(request: Request, purpose: str):
         return open_token(s, token, purpose, key=portal.key), token
 
 
-async def status_get(request: Request) -> Response:
+def _status(request: Request, token: str, status: int = 200, **values) -> Response:
+    """The status page of the ticket `token` opens, or the 404 every bad link gets."""
     from helpdesk.services.customers.portal import status_page
+    from helpdesk.services.customers.portal_links import open_token
 
-    ticket_id, token = _open(request, "t")
-    if ticket_id is None:
-        return not_found(request)
     portal = portal_of(request)
     with portal.desk.read() as s:
-        view = status_page(s, ticket_id)
-        tz = zone(s)
+        ticket_id = open_token(s, token, "t", key=portal.key)
+        view = status_page(s, ticket_id, find_type=portal.find_type) if ticket_id is not None else None
+        tz = portal.zone(s) if view is not None else None
+    if view is None:
+        return not_found(request)
+    return page(request, "status.html", status, view=view, token=token, tz=tz, **values)
+
+
+async def status_get(request: Request) -> Response:
     notice = request.query_params.get("done")
-    return page(request, "status.html", view=view, token=token, tz=tz,
-                notice=notice if notice in ("reply_sent", "closed_note", "limited") else None)
+    return _status(request, request.path_params["token"],
+                   notice=notice if notice in ("reply_sent", "closed_note") else None)
 
 
 async def status_post(request: Request) -> Response:
-    from helpdesk.services.customers.portal import FormErrors, customer_reply, status_page
+    from helpdesk.services.customers.portal import FormErrors, customer_reply
 
     ticket_id, token = _open(request, "t")
     if ticket_id is None:
@@ -204,9 +228,7 @@ async def status_post(request: Request) -> Response:
     try:
         result = await run_in_threadpool(portal.desk.write, lambda s: customer_reply(s, ticket_id, body))
     except FormErrors as exc:
-        with portal.desk.read() as s:
-            view, tz = status_page(s, ticket_id), zone(s)
-        return page(request, "status.html", 400, view=view, token=token, tz=tz, errors=exc.errors, body=body)
+        return _status(request, token, 400, errors=exc.errors, body=body)
     if result == "limited":
         return limited(request)
     done = "reply_sent" if result == "ok" else "closed_note"

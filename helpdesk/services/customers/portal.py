@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from helpdesk.errors import Conflict, Invalid
+from helpdesk.errors import Conflict
 from helpdesk.models import Agent, Attachment, Contact, Message, Rating, Ticket, utcnow
 from helpdesk.services.core.actors import Actor
 from helpdesk.services.customers import rate_limits
@@ -104,51 +104,57 @@ def status_steps(status: str) -> list[tuple[str, str]]:
     return [(name, "done" if i < where else "current" if i == where else "todo") for i, name in enumerate(STEPS)]
 
 
-def stage_steps(session: Session, ticket: Ticket) -> list[tuple[str, str]]:
-    if not ticket.type:
+def stage_steps(session: Session, ticket_type: str | None, stage: str | None, status: str,
+                find_type=None) -> list[tuple[str, str]]:
+    """The line of the ticket's type's stages, when it has any. `find_type(session, name)`
+    may be a cached lookup (the portal keeps the loaded types a few seconds)."""
+    if not ticket_type:
         return []
-    from helpdesk.services.types.catalog import find_type
-
-    kind = find_type(session, ticket.type)
+    if find_type is None:
+        from helpdesk.services.types.catalog import find_type
+    kind = find_type(session, ticket_type)
     names = [s.name for s in kind.stages] if kind is not None else []
     if not names:
         return []
-    where = names.index(ticket.stage) if ticket.stage in names else -1
-    done = ticket.status in ("solved", "closed")
+    where = names.index(stage) if stage in names else -1
+    done = status in ("solved", "closed")
     return [(name, "done" if done or i < where else "current" if i == where else "todo")
             for i, name in enumerate(names)]
 
 
-def status_page(session: Session, ticket_id: int) -> StatusPage:
-    """What the requester may see of their ticket: never notes, never another ticket."""
-    ticket = session.get(Ticket, ticket_id)
+# Built once: this page is what customers load most, and building a statement costs more than running it.
+_TICKET = (select(Ticket.id, Ticket.subject, Ticket.status, Ticket.created_at, Ticket.updated_at, Ticket.type,
+                  Ticket.stage, Ticket.merged_into_id, Rating.rating)
+           .outerjoin(Rating, Rating.ticket_id == Ticket.id).where(Ticket.id == bindparam("ticket_id")))
+_POSTS = (select(Message.id, Message.author_agent_id, Agent.name, Message.author_name, Message.body,
+                 Message.created_at, Attachment.filename)
+          .outerjoin(Agent, Agent.id == Message.author_agent_id)
+          .outerjoin(Attachment, Attachment.message_id == Message.id)
+          .where(Message.ticket_id == bindparam("ticket_id"), Message.kind == "reply")
+          .order_by(Message.created_at, Message.id, Attachment.id))
+
+
+def status_page(session: Session, ticket_id: int, *, find_type=None) -> StatusPage | None:
+    """What the requester may see of their ticket: never notes, never another ticket.
+    Two statements: the ticket with its rating; the public messages with their authors and files."""
+    conn = session.connection()
+    ticket = conn.execute(_TICKET, {"ticket_id": ticket_id}).first()
     if ticket is None:
-        raise Invalid("no such ticket", field="ticket")
-    rows = session.execute(
-        select(Message.id, Message.author_agent_id, Message.author_name, Message.body, Message.created_at)
-        .where(Message.ticket_id == ticket.id, Message.kind == "reply").order_by(Message.created_at, Message.id)
-    ).all()
-    files: dict[int, list[str]] = {}
-    if rows:
-        for message_id, name in session.execute(
-                select(Attachment.message_id, Attachment.filename)
-                .where(Attachment.message_id.in_([r[0] for r in rows])).order_by(Attachment.id)):
-            files.setdefault(message_id, []).append(name)
-    agents = _agent_names(session, {r[1] for r in rows if r[1] is not None})
-    posts = [Post(agents.get(agent_id, name or "") if agent_id is not None else (name or ""), agent_id is not None,
-                  body, at, files.get(message_id, []))
-             for message_id, agent_id, name, body, at in rows]
-    rating = session.execute(select(Rating.rating).where(Rating.ticket_id == ticket.id)).scalar()
-    return StatusPage(ticket.id, ticket.subject, ticket.status, ticket.created_at, ticket.updated_at,
-                      status_steps(ticket.status), stage_steps(session, ticket), posts,
-                      ticket.status != "closed" and ticket.merged_into_id is None, ticket.merged_into_id is not None,
-                      rating)
-
-
-def _agent_names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids))).all())
+        return None
+    rows = conn.execute(_POSTS, {"ticket_id": ticket_id}).all()
+    posts: list[Post] = []
+    last_id = None
+    for message_id, agent_id, agent_name, name, body, at, filename in rows:
+        if message_id != last_id:
+            author = (agent_name or name or "") if agent_id is not None else (name or "")
+            posts.append(Post(author, agent_id is not None, body, at))
+            last_id = message_id
+        if filename is not None:
+            posts[-1].files.append(filename)
+    number, subject, status, created, updated, kind, stage, merged_into, rating = ticket
+    return StatusPage(number, subject, status, created, updated, status_steps(status),
+                      stage_steps(session, kind, stage, status, find_type), posts,
+                      status != "closed" and merged_into is None, merged_into is not None, rating)
 
 
 # -- writing as the customer ------------------------------------------------------------

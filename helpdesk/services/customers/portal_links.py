@@ -16,6 +16,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from helpdesk.errors import Invalid
@@ -47,9 +48,11 @@ def stored_key(session: Session) -> bytes | None:
     return str(value).encode() if value else None
 
 
+_GENERATION = select(PortalLink.generation).where(PortalLink.ticket_id == bindparam("ticket_id"))
+
+
 def generation(session: Session, ticket_id: int) -> int:
-    row = session.get(PortalLink, ticket_id)
-    return row.generation if row is not None else 0
+    return session.connection().execute(_GENERATION, {"ticket_id": ticket_id}).scalar() or 0
 
 
 def link_days(session: Session, purpose: str) -> int:
