@@ -198,3 +198,16 @@ def test_the_survey_link_preselects_and_records_on_submit(site, page):
         row = s.get(Rating, n)
         assert (row.rating, row.comment, row.nps) == ("bad", "等了三天", 4)
     assert token_of(page.url) == token
+
+
+
+def test_a_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run in CI"):
+        _browser_or_skip()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no Chromium"):
+        _browser_or_skip()
