@@ -17,7 +17,9 @@ def portal(ctx: typer.Context,
            host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback unless you say otherwise)."),
            port: int = typer.Option(8080, "--port", min=1, max=65535, help="Port to listen on."),
            url: Optional[str] = typer.Option(None, "--url", help="Where customers reach the portal, for mailed links "
-                                                                 "(default: the portal.url setting, else http://HOST:PORT).")) -> None:
+                                                                 "(default: the portal.url setting, else http://HOST:PORT)."),
+           behind_proxy: bool = typer.Option(False, "--behind-proxy", help="A reverse proxy on this machine forwards "
+                                             "to the portal: rate limits count the X-Forwarded-For address it sets.")) -> None:
     """Serve the customer portal (track a request, its page and reply box, the request form, surveys).
 
     Examples:\n
@@ -36,7 +38,7 @@ def portal(ctx: typer.Context,
         configured = get_setting(s, "portal.url")
     base = url or configured or f"http://{host}:{port}"
     render.say(f"Portal on http://{host}:{port} (links mailed as {base}/...); ctrl-c stops it.")
-    serve(desk(), host, port, base_url=base)
+    serve(desk(), host, port, base_url=base, behind_proxy=behind_proxy)
 
 
 @app.command("link")

@@ -366,9 +366,13 @@ def create_app(desk: Desk, *, base_url: str | None = None, kb: bool = False, sec
     return SecurityHeaders(app)
 
 
-def serve(desk: Desk, host: str = "127.0.0.1", port: int = 8080, *, base_url: str | None = None) -> None:
-    """`helpdesk portal`: run until interrupted."""
+def serve(desk: Desk, host: str = "127.0.0.1", port: int = 8080, *, base_url: str | None = None,
+          behind_proxy: bool = False) -> None:
+    """`helpdesk portal`: run until interrupted. `behind_proxy`: take the client's address
+    from X-Forwarded-For, set by a reverse proxy on this machine (127.0.0.1) and no one else."""
     import uvicorn
 
-    app = create_app(desk, base_url=base_url or f"http://{host}:{port}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
+    app = create_app(desk, base_url=base_url or f"http://{host}:{port}",
+                     secure_cookies=bool(base_url and base_url.startswith("https://")))
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=behind_proxy,
+                forwarded_allow_ips="127.0.0.1" if behind_proxy else None)
