@@ -59,3 +59,12 @@ def test_portal_help_has_examples(cli):
     r = cli("portal", "--help")
     assert r.code == 0 and "helpdesk portal link 42" in r.out and "127.0.0.1" in r.out
     assert "helpdesk ticket rate 42 good" in cli("ticket", "rate", "--help").out
+
+
+def test_the_signing_key_is_never_shown_or_set(cli):
+    setup(cli)
+    cli("portal", "link", "1", who="ada@example.com")  # makes the key
+    listed = cli("config", "get", "--json", who="ada@example.com")
+    assert listed.code == 0 and "portal.signing_key" not in listed.json()
+    assert cli("config", "get", "portal.signing_key", who="ada@example.com").code == 5
+    assert cli("config", "set", "portal.signing_key", "guessable", who="ada@example.com").code == 5
