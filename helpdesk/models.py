@@ -391,3 +391,49 @@ class MailReceipt(_Table, table=True):
     ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id")
     action: str
     reason: Optional[str] = None
+
+
+# -- customers: portal links, rate limits, surveys and ratings (issue 14) ------------
+
+class PortalLink(_Table, table=True):
+    """A ticket's portal link generation: `portal revoke N` bumps it, and every link
+    signed with an older generation stops opening (404)."""
+
+    __tablename__ = "portal_link"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    generation: int = 0
+    revoked_at: Optional[datetime] = ts()
+
+
+class PortalHit(_Table, table=True):
+    """One counted portal request (a lookup, a form), for rate limits kept in the database."""
+
+    __tablename__ = "portal_hit"
+    __table_args__ = (Index("ix_portal_hit_key_at", "key", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(200), nullable=False))  # "track-ip:1.2.3.4", "track-ticket:42"
+    at: datetime = ts(nullable=False)
+
+
+class Survey(_Table, table=True):
+    """A satisfaction survey of a solved ticket: queued, then mailed once by the worker."""
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    status: str = Field(default="queued", index=True)  # queued | sent | skipped
+    due_at: datetime = ts(nullable=False, index=True)
+    sent_at: Optional[datetime] = ts()
+    reason: Optional[str] = None  # why skipped
+
+
+class Rating(_Table, table=True):
+    """A ticket's satisfaction rating: one per ticket, the latest wins."""
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    rating: str  # good | bad
+    comment: Optional[str] = Field(default=None, sa_column=Column(Text))
+    nps: Optional[int] = None  # 0-10
+    source: str = "portal"  # portal | mail | agent
+    agent_id: Optional[int] = Field(default=None, foreign_key="agent.id", index=True)  # the assignee credited
+    taken_by_id: Optional[int] = Field(default=None, foreign_key="agent.id")  # the agent who took it by phone
+    contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
+    rated_at: datetime = ts(nullable=False, index=True)

@@ -505,3 +505,19 @@ def sides(ticket: str = typer.Argument(..., help="Ticket number."), json_out: bo
     from helpdesk.commands.sides import sides_command
 
     sides_command(ticket, json_out)
+
+
+@app.command("rate")
+def rate(ticket: str = typer.Argument(..., help="Ticket number."),
+         rating: str = typer.Argument(..., help="good or bad."),
+         comment: Optional[str] = typer.Option(None, "--comment", help="What the customer said."),
+         nps: Optional[int] = typer.Option(None, "--nps", help="How likely they are to recommend us, 0-10."),
+         json_out: bool = JSON) -> None:
+    """Record the customer's satisfaction rating taken by phone (marked as taken by you).
+
+    One rating per ticket: the latest wins until the ticket closes or 28 days after it was solved.
+    Example: helpdesk ticket rate 42 good --comment "很满意，处理很快"
+    """
+    from helpdesk.commands.portal import rate_command
+
+    rate_command(ticket, rating, comment, nps, json_out)
