@@ -190,3 +190,30 @@ def expiring_(
 
     rows = read(lambda s, _w: asset_dicts(s, expiring(s, days)))
     _print_list(rows, len(rows), json_out, csv_out, {"days": days})
+
+
+def import_sheet(file: str, sheet: str | None, dry_run: bool, json_out: bool) -> None:
+    """`helpdesk import FILE --assets`: every row or none; bad rows named by row and field."""
+    from helpdesk.commands.common import desk
+    from helpdesk.errors import Invalid
+    from helpdesk.services.customers.asset_import import import_assets
+
+    who = read(lambda s, a: a)
+    data, report = import_assets(desk(), who, file, sheet=sheet, dry_run=dry_run)
+    if json_out:
+        render.emit_json({**report.to_dict(), "columns": data.columns, "ignored": data.ignored})
+    else:
+        render.say(f"{data.file}, sheet \"{data.sheet}\", header on row {data.header_row}: "
+                   + ", ".join(f"{h} -> {f}" for f, h in data.columns.items())
+                   + (f"; ignored: {', '.join(data.ignored)}" if data.ignored else ""))
+        for line in report.error_lines()[:50]:
+            render.say(f"rejected: {line}", style="red")
+        verb = " (would be)" if dry_run else ""
+        render.table(("assets" + verb, "count"), [("created", report.created), ("updated", report.updated),
+                                                  ("unchanged", report.unchanged),
+                                                  ("rejected rows", len({e["row"] for e in report.errors}))])
+        if dry_run:
+            render.say("dry run: nothing was written")
+    if report.errors:  # a dry run that a real run would refuse
+        raise Invalid(f"{len({e['row'] for e in report.errors})} of {report.rows} rows are bad; "
+                      "nothing would be imported")

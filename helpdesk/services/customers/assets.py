@@ -24,6 +24,7 @@ from helpdesk.services.core.audit import record
 from helpdesk.services.core.settings import desk_zone
 from helpdesk.services.customers import warranty
 from helpdesk.services.people.contacts import get_or_create_org, requester_for
+from helpdesk.services.people.names import clean_email
 
 STATUSES = ("active", "in_repair", "retired")
 SERIAL_MAX = 200
@@ -217,7 +218,7 @@ def _set_fields(session: Session, actor: Actor, asset: Asset, ch: AssetFields) -
     if ch.model is not UNSET:
         put("model", clean_model(ch.model))
     if ch.owner is not UNSET:
-        contact = requester_for(session, actor, ch.owner) if ch.owner else None
+        contact = requester_for(session, actor, clean_email(ch.owner, "owner")) if ch.owner else None
         old = session.get(Contact, asset.contact_id) if asset.contact_id else None
         put("contact_id", contact.id if contact else None, (old and old.email, contact and contact.email), "owner")
         if contact and contact.organization_id and ch.org is UNSET and asset.organization_id is None:
