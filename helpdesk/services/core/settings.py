@@ -20,7 +20,6 @@ KNOWN = {
     "mail.from": "sender address of outgoing mail, e.g. support@example.com",
     "mail.smtp_url": "smtp://host:587 (STARTTLS) or smtps://host:465; password from HELPDESK_SMTP_PASSWORD",
     "mail.imap_url": "imaps://user@host/INBOX; password from HELPDESK_IMAP_PASSWORD",
-    "asset.notice_days": "days before an asset's warranty ends that the worker notifies agents (default 30)",
 }
 SECRET = re.compile(r"(password|secret|token)", re.I)
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")

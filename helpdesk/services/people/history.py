@@ -26,7 +26,10 @@ SOLVED = ("solved", "closed")
 
 def contact_history(session: Session, actor: Actor, email: str, *, latest: int = LATEST) -> dict:
     """`contact show EMAIL --json`."""
-    c = get_contact(session, email)
+    return contact_360(session, get_contact(session, email), latest=latest)
+
+
+def contact_360(session: Session, c: Contact, *, latest: int = LATEST) -> dict:
     org = session.get(Organization, c.organization_id) if c.organization_id else None
     day = today(session)
     counts = _counts(session, Ticket.requester_id == c.id)
@@ -75,27 +78,25 @@ def org_history(session: Session, actor: Actor, name: str, *, latest: int = LATE
     }
 
 
-def requester_summary(session: Session, ticket_id: int) -> dict | None:
-    """What the app's requester panel shows for one ticket: the 360 summary of its
-    requester (org, tier, open/solved, assets) and the ticket's own asset."""
+PANEL_ASSETS = 5
+
+
+def requester_extras(session: Session, contact: Contact) -> dict:
+    """What the app's requester panel adds to its card: open/solved counts and assets."""
+    assets = session.execute(select(Asset).where(Asset.contact_id == contact.id).order_by(Asset.serial_key)
+                             .limit(PANEL_ASSETS)).scalars().all()
+    count = session.execute(select(func.count()).select_from(Asset).where(Asset.contact_id == contact.id)).scalar() or 0
+    return {**_counts(session, Ticket.requester_id == contact.id),
+            "assets": asset_dicts(session, list(assets)) if assets else [], "asset_count": count}
+
+
+def ticket_requester_360(session: Session, actor: Actor, ticket_id: int) -> dict | None:
+    """The 360 view of a ticket's requester (the app's `c`), or None when it has none."""
     t = session.get(Ticket, ticket_id)
     if t is None:
-        return None
-    day = today(session)
-    asset = assets_of_tickets(session, [t.id], day).get(t.id)
+        raise NotFound(f"no ticket #{ticket_id}")
     c = session.get(Contact, t.requester_id) if t.requester_id else None
-    if c is None:
-        return {"contact": None, "asset": asset}
-    org = session.get(Organization, c.organization_id) if c.organization_id else None
-    assets = session.execute(select(Asset).where(Asset.contact_id == c.id).order_by(Asset.serial_key).limit(20)).scalars().all()
-    return {
-        "contact": {"email": c.email, "name": c.name},
-        "organization": {"name": org.name, "tier": org.tier} if org else None,
-        "tier": c.tier or (org.tier if org else None),
-        **_counts(session, Ticket.requester_id == c.id),
-        "assets": asset_dicts(session, list(assets), day),
-        "asset": asset,
-    }
+    return contact_360(session, c) if c is not None else None
 
 
 def _counts(session: Session, where) -> dict:
