@@ -76,6 +76,7 @@ def test_ticket_asset_in_json_updates_jsonl_and_queries(staffed):
     other = staffed("ticket", "create", "-s", "Other", "--quiet", who=BOB).out.strip()
     changed = staffed("ticket", "update", other, "--asset", "SN-1", "--json", who=BOB).json()
     assert changed["changed"]["asset"] == {"old": None, "new": "SN-1"}
+    assert "asset: SN-1 (HP M404)    warranty expired 2026-11-30" in staffed("ticket", "show", other).out
     lines = '{"subject": "From lines", "asset": "sn-1"}\n{"subject": "Shape of show", "asset": {"serial": "SN-1"}}\n'
     assert staffed("ticket", "create", "--from", "-", who=BOB, stdin=lines).code == 0
     bad = staffed("ticket", "create", "--from", "-", who=BOB, stdin='{"subject": "x", "asset": "NOPE"}\n')
