@@ -7,6 +7,7 @@ import typer
 
 from helpdesk import render
 from helpdesk.commands.common import JSON, body_text, read, write
+from helpdesk.text import literal
 
 orgs = typer.Typer(help="Organizations: the customers' companies, in 360°.", no_args_is_help=True)
 
@@ -27,7 +28,7 @@ def print_360(data: dict, *, heading: list[tuple[str, str]]) -> None:
                      caption=f"{len(data['assets'])} assets")
     for note in data["notes"]:
         render.lines([(f"note by {note['author']}, {render.when(note['created_at'])}", "")])
-        render.show("  " + note["body"].replace("\n", "\n  "))
+        render.show("  " + literal(note["body"], multiline=True).replace("\n", "\n  "))  # an agent's text, still literal
 
 
 def contact_360(email: str, json_out: bool) -> None:

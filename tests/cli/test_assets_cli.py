@@ -110,8 +110,10 @@ def test_contact_360_and_notes(staffed):
     assert data["organization"] == {"name": "Acme", "tier": None} and (data["open"], data["solved"]) == (1, 0)
     assert data["tickets"][0]["asset"] == "SN-1" and data["assets"][0]["warranty"] == "in"
     assert (data["notes"][0]["author"], data["notes"][0]["body"]) == (BOB, "Calls after 14:00")
+    staffed("contact", "note", "ann@acme.com", "--body", "\x1b[31mred\x1b[0m [b]x[/b]", who=BOB)
     human = staffed("contact", "show", "ann@acme.com").out
     assert "1 open, 0 solved" in human and "SN-1" in human and "Calls after 14:00" in human
+    assert "red [b]x[/b]" in human and "\x1b" not in human  # shown literally, escapes removed
 
 
 def test_org_show_and_note(staffed):
