@@ -8,13 +8,14 @@ pydantic would evaluate each one), and tables build no pydantic validator
 until one is used (`_Table`).
 """
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from pydantic import ConfigDict
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     DateTime,
     Index,
     LargeBinary,
@@ -289,19 +290,40 @@ class Event(_Table, table=True):
 
 
 class Asset(_Table, table=True):
+    """Equipment a customer owns; its tickets (ticket_asset) are its repair history."""
+
     id: Optional[int] = Field(default=None, primary_key=True)
-    serial: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    serial: str = Field(sa_column=Column(String(200), nullable=False, unique=True))  # as typed, trimmed
+    serial_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))  # NFKC, casefolded
     model: Optional[str] = None
     contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
-    warranty_end: Optional[datetime] = ts()
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+    purchased_on: Optional[date] = Field(default=None, sa_column=Column(Date))
+    warranty_months: Optional[int] = None
+    warranty_end: Optional[date] = Field(default=None, sa_column=Column(Date, index=True))  # last day covered
+    status: str = Field(default="active", index=True)  # active | in_repair | retired
     notes: Optional[str] = None
     created_at: datetime = ts(nullable=False)
+    updated_at: Optional[datetime] = ts()
+    notice_end: Optional[date] = Field(default=None, sa_column=Column(Date))  # the warranty end a notice went out for
 
 
 class TicketAsset(_Table, table=True):
     __tablename__ = "ticket_asset"
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     asset_id: int = Field(foreign_key="asset.id", primary_key=True, index=True)
+
+
+class CustomerNote(_Table, table=True):
+    """An agent's internal note about a customer (`contact note`), on a contact or an organization."""
+
+    __tablename__ = "customer_note"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = ts(nullable=False)
 
 
 class SavedView(_Table, table=True):

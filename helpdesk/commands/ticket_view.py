@@ -23,6 +23,7 @@ def print_ticket(t: dict) -> None:
         ("created", render.when(t["created_at"])),
         ("updated", f"{render.when(t['updated_at'])}    version {t['version']}"),
         *([("merged into", f"#{t['merged_into']}")] if t.get("merged_into") else []),
+        *([("asset", _asset_line(t["asset"]))] if t.get("asset") else []),
         *([("sla", _sla_line(t["sla"]))] if t["sla"].get("policy") else []),
     ])
     for m in t["messages"]:
@@ -37,6 +38,12 @@ def print_ticket(t: dict) -> None:
                        f"({sum(len(x['messages']) for x in sides)} messages): helpdesk ticket sides {t['id']}",
                        style="magenta"))
     out.print(Text(f"{len(t['events'])} events (helpdesk ticket show {t['id']} --json for the full history)", style="dim"))
+
+
+def _asset_line(a: dict) -> str:
+    warranty = {"in": f"in warranty until {a['warranty_end']}", "expired": f"warranty expired {a['warranty_end']}"}
+    return f"{a['serial']}" + (f" ({a['model']})" if a.get("model") else "") + "    " \
+        + warranty.get(a["warranty"], "warranty unknown")
 
 
 def _sla_line(sla: dict) -> str:

@@ -35,6 +35,7 @@ def create(
     channel: str = typer.Option("api", "--channel", help="api, email, phone, chat, web, import, walk_in, other."),
     field: list[str] = typer.Option([], "--field", "-f", help="Custom field KEY=VALUE (repeat for more)."),
     skill: list[str] = typer.Option([], "--skill", help="A skill its agent must hold (routing; repeat for more)."),
+    asset: Optional[str] = typer.Option(None, "--asset", help="Serial of the asset it is about (its repair history)."),
     from_: Optional[str] = typer.Option(None, "--from", help="Read tickets as JSON Lines from this file ('-' = stdin)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the new ticket number(s)."),
     json_out: bool = JSON,
@@ -44,6 +45,7 @@ def create(
     Examples:\n
       helpdesk ticket create -s "Printer jams" -r alice@example.com -p high -t printer\n
       echo "It smokes" | helpdesk ticket create -s "Printer" --body - --quiet\n
+      helpdesk ticket create -s "Screen flickers" -r ann@acme.com --asset SN-1001\n
       helpdesk ticket create --from tickets.jsonl   (one JSON object per line; all or nothing)
     """
     from helpdesk.services.tickets.lifecycle import (
@@ -58,7 +60,7 @@ def create(
         raise typer.BadParameter("--subject is required (or --from FILE)", param_hint="--subject")
     new = NewTicket(subject=subject, body=body_text(body, required=False), requester=requester, priority=priority,
                     type=type_, tags=tag, assignee=assignee, team=team, channel=channel,
-                    fields=dict(parse_field_assignment(f) for f in field), skills=skill)
+                    fields=dict(parse_field_assignment(f) for f in field), skills=skill, asset=asset)
     number = write(lambda s, who: create_ticket(s, who, new).id)
     if quiet:
         print(number)
@@ -165,6 +167,7 @@ def update(
     field: list[str] = typer.Option([], "--field", "-f", help="KEY=VALUE; KEY= removes the field."),
     skill: list[str] = typer.Option([], "--skill", help="Require a skill of its agent (routing waits for one)."),
     remove_skill: list[str] = typer.Option([], "--remove-skill"),
+    asset: Optional[str] = typer.Option(None, "--asset", help="Serial of the asset it is about; 'none' unlinks."),
     if_version: Optional[int] = typer.Option(None, "--if-version", help="Refuse (exit 4) if the ticket changed since this version."),
     json_out: bool = JSON,
 ) -> None:
@@ -192,7 +195,7 @@ def update(
         priority=priority if priority is not None else UNSET,
         type=_none_or(type_), assignee=_none_or(assignee), team=_none_or(team),
         add_tags=add_tag, remove_tags=remove_tag, fields=dict(parse_field_assignment(f) for f in field),
-        add_skills=skill, remove_skills=remove_skill,
+        add_skills=skill, remove_skills=remove_skill, asset=_none_or(asset),
     )
     if changes.is_empty():
         raise typer.BadParameter("nothing to change; see helpdesk ticket update --help")

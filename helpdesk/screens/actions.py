@@ -31,6 +31,7 @@ ACTION_BINDINGS = [
     Binding("M", "merge", "Merge", show=False, id="ticket.merge"),
     Binding("L", "link", "Link", show=False, id="ticket.link"),
     Binding("S", "side", "Side conversation", show=False, id="ticket.side"),
+    Binding("c", "customer", "Customer", show=False, id="ticket.customer"),  # the requester in 360° (screens/customer.py)
 ]
 
 # (action, title, help) for the command palette
@@ -289,6 +290,12 @@ class TicketActions:
 
     def action_note(self) -> None:
         self._write_message("note")
+
+    def action_customer(self) -> None:
+        from helpdesk.screens.customer import CustomerScreen
+
+        if t := self._targets(single=True):
+            self.app.push_screen(CustomerScreen(t.ids[0]))
 
     def _write_message(self, kind: str) -> None:
         from helpdesk.screens.compose import ComposeScreen

@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 from helpdesk.text import literal
 from helpdesk.widgets.cells import Palette, clock_line, relative
+from helpdesk.widgets.customer_card import customer_panel
 
 CLOCKS = (("first_response", "First response"), ("next_response", "Next response"), ("resolution", "Resolution"))
 
@@ -207,7 +208,7 @@ def head_renderable(t: dict, now: datetime, palette: Palette) -> RenderableType:
 def detail_renderable(t: dict, card: dict | None, *, show_events: bool, now: datetime,
                       palette: Palette) -> RenderableType:
     """Everything below the fields and clocks: requester, conversation, timeline."""
-    parts: list[RenderableType] = [requester_panel(card)]
+    parts: list[RenderableType] = [customer_panel(card, t.get("asset"))]  # widgets/customer_card.py
     messages = t.get("messages") or []
     parts.append(Text(f"Conversation ({len(messages)})", Style(bold=True, underline=True)))
     parts += [message_panel(m, now, palette) for m in messages] or [Text("No messages yet.", Style(dim=True))]

@@ -64,9 +64,10 @@ class TicketChanges:
     fields: dict[str, str | None] = field(default_factory=dict)
     add_skills: list[str] = field(default_factory=list)  # the agent must hold them (routing)
     remove_skills: list[str] = field(default_factory=list)
+    asset: Any = UNSET  # an asset's serial, or None to unlink
 
     def is_empty(self) -> bool:
-        values = (self.subject, self.status, self.priority, self.type, self.assignee, self.team)
+        values = (self.subject, self.status, self.priority, self.type, self.assignee, self.team, self.asset)
         return all(v is UNSET for v in values) and not (self.add_tags or self.remove_tags or self.fields
                                                          or self.add_skills or self.remove_skills)
 
@@ -156,6 +157,7 @@ class NewTicket:
     external_id: str | None = None
     created_at: datetime | None = None
     skills: list[str] = field(default_factory=list)
+    asset: str | None = None  # serial of the asset it is about (its repair history)
 
 
 def validate_new(ticket: NewTicket) -> NewTicket:
@@ -211,6 +213,10 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket) -> Ticket:
         from helpdesk.services.tickets.skills import change_skills
 
         change_skills(session, ticket.id, new.skills)
+    if new.asset:
+        from helpdesk.services.customers.assets import set_ticket_asset
+
+        set_ticket_asset(session, ticket.id, new.asset)
     if new.body:
         session.add(Message(
             ticket_id=ticket.id, kind="reply", body=new.body, channel=new.channel, created_at=created,
@@ -297,6 +303,11 @@ def _apply(session: Session, ticket: Ticket, ch: TicketChanges) -> dict[str, tup
 
         if skills := change_skills(session, ticket.id, ch.add_skills, ch.remove_skills):
             diff["skills"] = skills
+    if ch.asset is not UNSET:
+        from helpdesk.services.customers.assets import set_ticket_asset
+
+        if linked := set_ticket_asset(session, ticket.id, ch.asset):
+            diff["asset"] = linked
     return diff
 
 

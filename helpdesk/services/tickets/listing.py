@@ -147,6 +147,9 @@ def ticket_dicts(session: Session, tickets: list[Ticket], *, now: datetime | Non
                 TicketTag.ticket_id.in_(list(tags))).order_by(TicketTag.tag)):
             tags[tid].append(tag)
     slas = sla_summaries(session, tickets, now=now or utcnow())
+    from helpdesk.services.customers.assets import assets_of_tickets
+
+    assets = assets_of_tickets(session, [t.id for t in tickets])
     out = []
     for t in tickets:
         c = contacts.get(t.requester_id)
@@ -162,6 +165,7 @@ def ticket_dicts(session: Session, tickets: list[Ticket], *, now: datetime | Non
             "first_response_at": iso(t.first_response_at), "solved_at": iso(t.solved_at),
             "closed_at": iso(t.closed_at), "merged_into": t.merged_into_id,
             "sla": slas[t.id], "version": t.version,
+            "asset": assets.get(t.id),
         })
     return out
 
