@@ -17,7 +17,8 @@ from sqlmodel import Session
 from helpdesk.models import Ticket, utcnow
 from helpdesk.rules import Automation, parse_when
 from helpdesk.services.sla.tracking import one_recompute
-from helpdesk.services.workflow.actions import fire, rule_actor
+from helpdesk.services.workflow.actions import rule_actor
+from helpdesk.services.workflow.batch import fire_many
 from helpdesk.services.workflow.stored import stored_rules
 
 CHUNK = 500  # tickets per transaction: a long run never holds the write lock for long
@@ -78,9 +79,9 @@ def _act(session: Session, automation: Automation, ids: list[int], now: datetime
     warnings = 0
     with one_recompute(session, now=now, actor=rule_actor(automation.name),
                        reason=f"after automation {automation.name}"):
-        for tid in ids:
-            if fire(session, tid, automation.name, automation.actions, kind="automation") is None:
-                warnings += 1
+        # set-at-a-time where the actions allow it (workflow/batch.py), else ticket by ticket
+        done = fire_many(session, ids, automation.name, automation.actions, kind="automation")
+        warnings += sum(1 for changed in done.values() if changed is None)
     del held
     return warnings
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from helpdesk.models import PRIORITIES, Agent, Team, Ticket, TicketSkill, utcnow
@@ -66,8 +66,13 @@ def route(session: Session, *, teams: set[int] | None = None, now: datetime | No
         # that inserting a ticket of this team takes (FOR UPDATE would deadlock on them)
         stmt = stmt.with_for_update(key_share=True)
     done: list[Assignment] = []
-    for team in session.execute(stmt).scalars().all():
-        done += _route_team(session, team, now, dry_run)
+    # the SLA clocks of the tickets assigned are worked out once, after all the
+    # assignments (as each would have: actor routing, "after assignee"), not once each
+    from helpdesk.services.sla.tracking import one_recompute
+
+    with one_recompute(session, now=now, actor=ROUTER, reason="after assignee"):
+        for team in session.execute(stmt).scalars().all():
+            done += _route_team(session, team, now, dry_run)
     return done
 
 
@@ -141,8 +146,7 @@ def _pick(eligible: list[_Seat], strategy: str) -> _Seat:
 def _assign(session: Session, ticket: Ticket, agent: Agent, strategy: str) -> None:
     from helpdesk.services.tickets.lifecycle import touch
 
-    ticket.assignee_id = agent.id
-    session.execute(update(Agent).where(Agent.id == agent.id).values(routed_turn=agent.routed_turn))
+    ticket.assignee_id = agent.id  # agent.routed_turn, set by the caller, goes in with touch's flush
     touch(session, ROUTER, ticket, {"assignee": (None, agent.email)}, reason=f"routed: {strategy}")
 
 
@@ -184,9 +188,23 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     if old:
         agent_ids.add(session.execute(select(Agent.id).where(Agent.email == old)).scalar())
     agent_ids.discard(None)
-    if agent_ids:
-        teams |= set(session.execute(select(Agent.team_id).where(Agent.id.in_(agent_ids))).scalars())
+    for agent_id in agent_ids:
+        agent = _agent(session, agent_id)
+        if agent is not None:
+            teams.add(agent.team_id)
     want_route(session, teams)
+
+
+def _agent(session: Session, agent_id: int) -> Agent | None:
+    """By primary key from the session's identity map, which holds rows only weakly: the
+    agents are held for this transaction, so a run of changes does not query one per ticket."""
+    transaction, held = session.info.get("routing_agents", (None, {}))
+    if transaction is not session.get_transaction():
+        held = {}
+        session.info["routing_agents"] = (session.get_transaction(), held)
+    if agent_id not in held:
+        held[agent_id] = session.get(Agent, agent_id)
+    return held[agent_id]
 
 
 @bus.subscribe("tickets.created", "tickets.imported")
