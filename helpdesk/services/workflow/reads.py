@@ -48,11 +48,17 @@ def may_read(trigger: Trigger, changed: frozenset[str] | None) -> bool:
 
 
 @lru_cache(maxsize=1024)
+def parsed(when: str):
+    """A `when` parsed once per process (relative dates are compiled against the run's now)."""
+    return parse_when(when)
+
+
+@lru_cache(maxsize=1024)
 def _reads(when: str) -> frozenset[str] | None:
     if not when:
         return frozenset()  # always true: nothing to re-check
     keys: set[str] = set()
-    for term in parse_when(when).terms:
+    for term in parsed(when).terms:
         if term.field.startswith("field."):
             keys |= {term.field, "type"}  # a new type may rewrite the fields (services/types)
         elif term.field in _READS:

@@ -21,12 +21,12 @@ from sqlalchemy import select, true
 from sqlmodel import Session
 
 from helpdesk.models import Ticket, utcnow
-from helpdesk.rules import RuleSet, Trigger, parse_when
+from helpdesk.rules import RuleSet, Trigger
 from helpdesk.services.core import bus
 from helpdesk.services.core.audit import record
 from helpdesk.services.workflow.actions import fire, rule_actor
 from helpdesk.services.workflow.batch import fire_many
-from helpdesk.services.workflow.reads import may_read, touched
+from helpdesk.services.workflow.reads import may_read, parsed, touched
 from helpdesk.services.workflow.stored import stored_rules
 
 DEPTH_MAX = 10
@@ -119,7 +119,7 @@ def _clocks_once(session: Session, rules: RuleSet, now: datetime):
 
     from helpdesk.services.sla.tracking import one_recompute
 
-    if any(term.field == "sla" for t in rules.triggers for term in parse_when(t.when).terms):
+    if any(term.field == "sla" for t in rules.triggers for term in parsed(t.when).terms):
         return nullcontext()
     return one_recompute(session, now=now, actor=rule_actor("triggers"), reason="after triggers")
 
@@ -224,12 +224,12 @@ class Checker:
         from helpdesk.query_sql import Compiler
 
         self.session, self.rules = session, rules
-        self.compiler = Compiler(session, me=None, now=now)
+        self.compiler = Compiler(session, me=None, now=now, count_hits=False)
         self._conditions: dict[str, object] = {}
 
     def condition(self, trigger: Trigger):
         if trigger.name not in self._conditions:
-            self._conditions[trigger.name] = (self.compiler.compile(parse_when(trigger.when))
+            self._conditions[trigger.name] = (self.compiler.compile(parsed(trigger.when))
                                               if trigger.when else true())
         return self._conditions[trigger.name]
 
