@@ -14,13 +14,14 @@ from functools import lru_cache
 
 from helpdesk.rules import Trigger, parse_when
 
-# term field -> the diff keys (lifecycle._apply's names) that can change its answer.
+# term field -> the diff keys (lifecycle._apply's names) that can change its answer;
+# `tag:` terms read "tag:NAME", one key per tag a firing added or removed.
 # Empty: nothing a rule does changes it (who asked, how it came in, when it was made).
 _READS: dict[str, frozenset[str]] = {
     "status": frozenset({"status"}), "status_age": frozenset({"status"}),
     "solved": frozenset({"status"}), "closed": frozenset({"status"}),
     "priority": frozenset({"priority"}), "team": frozenset({"team"}), "assignee": frozenset({"assignee"}),
-    "tag": frozenset({"tags"}), "skill": frozenset({"skills"}), "type": frozenset({"type"}),
+    "skill": frozenset({"skills"}), "type": frozenset({"type"}),
     "text": frozenset({"subject"}),
     "channel": frozenset(), "requester": frozenset(), "org": frozenset(), "org.tier": frozenset(),
     "id": frozenset(), "external": frozenset(), "created": frozenset(),
@@ -33,10 +34,13 @@ def touched(trigger: Trigger, diff: dict) -> frozenset[str] | None:
     """What a firing of `trigger` changed, as diff keys; ANY when it may be more than its diff says."""
     if trigger.actions.macro:
         return ANY  # a macro's reply may open the ticket, set its first response, feed the text index
-    keys = frozenset(diff)
-    if any(k not in KNOWN and not k.startswith("field.") for k in keys):
+    if any(k not in KNOWN and not k.startswith("field.") for k in diff):
         return ANY
-    return keys
+    keys = set(diff) - {"tags"}
+    if "tags" in diff:  # which tags came or went: `tag:vip` need not look again when `auto-vpn` came
+        before, after = diff["tags"]
+        keys |= {f"tag:{t}" for t in set(before) ^ set(after)}
+    return frozenset(keys)
 
 
 def may_read(trigger: Trigger, changed: frozenset[str] | None) -> bool:
@@ -61,6 +65,8 @@ def _reads(when: str) -> frozenset[str] | None:
     for term in parsed(when).terms:
         if term.field.startswith("field."):
             keys |= {term.field, "type"}  # a new type may rewrite the fields (services/types)
+        elif term.field == "tag":
+            keys |= {f"tag:{v.lower()}" for v in term.values}
         elif term.field in _READS:
             keys |= _READS[term.field]
         else:

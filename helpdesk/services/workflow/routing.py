@@ -83,7 +83,7 @@ def _route_team(session: Session, team: Team, now: datetime, dry_run: bool) -> l
     waiting = _waiting(session, team)
     needs = _skills(session, [t.id for t in waiting])
     turn = _last_turn(session)
-    done = []
+    done, assigned = [], []
     for ticket in waiting:
         if all(s.room <= 0 for s in seats):
             break
@@ -98,10 +98,17 @@ def _route_team(session: Session, team: Team, now: datetime, dry_run: bool) -> l
         seat.load += 1
         seat.agent.routed_turn = turn
         done.append(Assignment(ticket.id, seat.agent.email, team.name, team.routing))
-        if not dry_run:
-            _assign(session, ticket, seat.agent, team.routing)
+        if not dry_run:  # agent.routed_turn, set above, goes in with the assignment's flush
+            ticket.assignee_id = seat.agent.id
+            assigned.append((ticket, {"assignee": (None, seat.agent.email)}))
     if dry_run:
         session.expire_all()  # forget the turns counted for the preview
+    elif assigned:
+        # one flush for the team's assignments, then each ticket's ticket.updated (what
+        # lifecycle.touch does per ticket; nothing here reads what the others wrote)
+        from helpdesk.services.tickets.lifecycle import touch_many
+
+        touch_many(session, ROUTER, assigned, reason=f"routed: {team.routing}")
     return done
 
 
@@ -141,13 +148,6 @@ def _pick(eligible: list[_Seat], strategy: str) -> _Seat:
     if strategy == "least_loaded":
         return min(eligible, key=lambda s: (-s.room, s.agent.routed_turn, s.agent.id))
     return min(eligible, key=lambda s: (s.agent.routed_turn, s.agent.id))
-
-
-def _assign(session: Session, ticket: Ticket, agent: Agent, strategy: str) -> None:
-    from helpdesk.services.tickets.lifecycle import touch
-
-    ticket.assignee_id = agent.id  # agent.routed_turn, set by the caller, goes in with touch's flush
-    touch(session, ROUTER, ticket, {"assignee": (None, agent.email)}, reason=f"routed: {strategy}")
 
 
 # -- when to route -------------------------------------------------------------------
