@@ -165,7 +165,7 @@ def run_job(desk) -> dict:
     total, ahead = RunResult(), {}
     while True:
         now = utcnow()
-        part = desk.write(lambda s: run_automations(s, now=now, ahead=ahead))
+        part = desk.write(lambda s: run_automations(s, now=now, ahead=ahead, limit=CHUNK))
         total.add(part)
         if not part.more:
             return {"actions": sum(total.matched.values()), "warnings": total.warnings}
