@@ -52,8 +52,9 @@ def fire_many(session: Session, ids: list[int], rule_name: str, actions: Actions
 class _Plan:
     """The actions, checked and cleaned once (as `update_ticket` would for each ticket)."""
 
-    def __init__(self, actions: Actions, priority, team, add, remove):
-        self.actions, self.priority, self.team, self.add, self.remove = actions, priority, team, add, remove
+    def __init__(self, actions: Actions, priority, sets_team: bool, team, add, remove):
+        self.actions, self.priority, self.add, self.remove = actions, priority, add, remove
+        self.sets_team, self.team = sets_team, team  # team None with sets_team: take the team away
 
     @classmethod
     def make(cls, session: Session, actions: Actions) -> _Plan | None:
@@ -65,15 +66,12 @@ class _Plan:
             remove = {clean_tag(t) for t in actions.remove_tags}
         except HelpdeskError:
             return None
-        team = None
-        if "team" in actions.sets:
-            wanted = actions.sets["team"]
-            if wanted:
-                team = session.execute(select(Team).where(func.lower(Team.name) == wanted.strip().lower())).scalars().first()
-                if team is None:
-                    return None
-            team = ("set", team)
-        return cls(actions, priority, team, add, remove)
+        team, wanted = None, actions.sets.get("team")
+        if wanted:  # as agents.get_team finds it
+            team = session.execute(select(Team).where(func.lower(Team.name) == wanted.strip().lower())).scalars().first()
+            if team is None:
+                return None
+        return cls(actions, priority, "team" in actions.sets, team, add, remove)
 
 
 def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: str) -> dict[int, dict | None]:
@@ -86,7 +84,7 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
     if plan.add or plan.remove:
         for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag).where(TicketTag.ticket_id.in_(ids))):
             tags[tid].add(tag)
-    team_names = dict(session.execute(select(Team.id, Team.name)).all()) if plan.team else {}
+    team_names = dict(session.execute(select(Team.id, Team.name)).all()) if plan.sets_team else {}
     new_tags, field_events, published = [], [], []
     for tid in ids:
         if tid in odd:
@@ -96,11 +94,10 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
         if plan.priority is not None and ticket.priority != plan.priority:
             diff["priority"] = (ticket.priority, plan.priority)
             ticket.priority = plan.priority
-        if plan.team is not None:
-            team = plan.team[1]
-            new_id = team.id if team else None
+        if plan.sets_team:
+            new_id = plan.team.id if plan.team else None
             if ticket.team_id != new_id:
-                diff["team"] = (team_names.get(ticket.team_id), team.name if team else None)
+                diff["team"] = (team_names.get(ticket.team_id), plan.team.name if plan.team else None)
                 ticket.team_id = new_id
         before = tags[tid]
         after = (before | plan.add) - plan.remove
