@@ -39,10 +39,13 @@ ORDERED_OPS = {">": "__gt__", ">=": "__ge__", "<": "__lt__", "<=": "__le__", "="
 
 
 class Compiler:
-    def __init__(self, session: Session, *, me: int | None, now: datetime, age_start=None):
+    def __init__(self, session: Session, *, me: int | None, now: datetime, age_start=None, count_hits: bool = True):
         """age_start(seconds) -> the instant that many seconds before now; an automation
-        that names a calendar passes one that counts business time."""
+        that names a calendar passes one that counts business time. count_hits=False
+        skips counting a text term's hits (one query each), which only helps the planner
+        of a listing; a rule checked against a few ticket ids does not need it."""
         self.session = session
+        self.count_hits = count_hits
         self.me = me
         self.now = now
         self.age_start = age_start or (lambda seconds: now - timedelta(seconds=seconds))
@@ -156,7 +159,7 @@ class Compiler:
 
     def _text(self, phrase: str) -> ColumnElement:
         ids = search.matching_ids(self.dialect, phrase)
-        if search.count_matches(self.session, phrase) <= MANY_HITS:
+        if not self.count_hits or search.count_matches(self.session, phrase) <= MANY_HITS:
             return T.id.in_(ids)
         self.many_hits = True
         if self.dialect != "sqlite":

@@ -99,9 +99,9 @@ def rules_run(dry_run: bool = typer.Option(False, "--dry-run", help="List the ti
     if dry_run:
         result = desk().rehearse(lambda s: run_automations(s, now=utcnow(), dry_run=True))
     else:
-        result = RunResult()
+        result, ahead = RunResult(), {}  # ahead: matches read once for the chunks after (automations.Ahead)
         while True:
-            part = write(lambda s, _w: run_automations(s, now=utcnow()))
+            part = write(lambda s, _w: run_automations(s, now=utcnow(), ahead=ahead))
             result.add(part)
             if not part.more:
                 break

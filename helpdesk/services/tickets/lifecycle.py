@@ -366,6 +366,24 @@ def touch(session: Session, actor: Actor, ticket: Ticket, diff: dict, *, reason:
     bus.publish(session, bus.DomainEvent(event, ticket.id, actor, changes=diff))
 
 
+def touch_many(session: Session, actor: Actor, changed: list[tuple[Ticket, dict]], *,
+               reason: str | None = None) -> None:
+    """`touch` for many tickets (no subject changes): their rows and events written in
+    one flush, then each ticket's ticket.updated published, as `touch` would one by one."""
+    for ticket, diff in changed:
+        now = utcnow()
+        ticket.version += 1
+        ticket.updated_at = now
+        if "status" in diff:
+            ticket.status_changed_at = now
+        session.add(ticket)
+        for name, (old, new) in diff.items():
+            record(session, actor, "ticket", ticket.id, name, old, new, reason=reason, at=now)
+    session.flush()
+    for ticket, diff in changed:
+        bus.publish(session, bus.DomainEvent("ticket.updated", ticket.id, actor, changes=diff))
+
+
 def close_ticket(session: Session, actor: Actor, ticket_id: int, *, if_version: int | None = None) -> dict[str, tuple[Any, Any]]:
     """Close; returns {field: (old, new)}, empty (falsy) when it already was closed."""
     require(actor, "agent")
