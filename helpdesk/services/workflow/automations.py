@@ -69,9 +69,10 @@ def run_automations(session: Session, *, now: datetime | None = None, dry_run: b
         result.tickets[automation.name] = ids
         if dry_run:
             continue
+        failed = _act(session, automation, ids, now)
         if ahead is not None:
-            ahead[automation.name].taken(ids)
-        result.warnings += _act(session, automation, ids, now)
+            ahead[automation.name].taken(ids, failed)
+        result.warnings += len(failed)
         budget -= len(ids)
     if dry_run:
         result.more = False
@@ -93,6 +94,9 @@ class Ahead:
     meanwhile, as the chunk-by-chunk search would at its end."""
 
     queue: list[int] = field(default_factory=list)
+    # tickets whose actions failed this run (a warning each): they still match, and
+    # without this the run would pick them again and again ("none twice")
+    failed: set[int] = field(default_factory=set)
 
     def next(self, session: Session, automation: Automation, now: datetime, wanted: int) -> list[int]:
         """The oldest `wanted` tickets matching now (fewer when there are no more); they
@@ -102,36 +106,36 @@ class Ahead:
             take, self.queue = self.queue[:wanted - len(found)], self.queue[wanted - len(found):]
             found += matching_ids(session, automation, now, among=take)
         if len(found) < wanted:  # the read-ahead ran out: search the desk, as each chunk did
-            self.queue = matching_ids(session, automation, now, limit=wanted * LOOKAHEAD + 1)
+            self.queue = matching_ids(session, automation, now, limit=wanted * LOOKAHEAD + 1,
+                                      excluding=self.failed)
             return self.queue[:wanted]
         self.queue = found + self.queue
         return found
 
-    def taken(self, ids: list[int]) -> None:
-        """These were acted on: they leave the queue."""
+    def taken(self, ids: list[int], failed: list[int]) -> None:
+        """These were acted on (`failed`: with a warning): they leave the queue for good."""
+        self.failed.update(failed)
         done = set(ids)
         self.queue = [tid for tid in self.queue if tid not in done]
 
 
-def _act(session: Session, automation: Automation, ids: list[int], now: datetime) -> int:
-    """Fire the automation on these tickets; returns the warnings."""
+def _act(session: Session, automation: Automation, ids: list[int], now: datetime) -> list[int]:
+    """Fire the automation on these tickets; returns those whose actions failed (a warning each)."""
     if not ids:
-        return 0
+        return []
     # loaded in one query (and held: the session keeps them only weakly), and their
     # SLA clocks worked out once for the lot rather than once a ticket
     held = list(session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars())
-    warnings = 0
     with one_recompute(session, now=now, actor=rule_actor(automation.name),
                        reason=f"after automation {automation.name}"):
         # set-at-a-time where the actions allow it (workflow/batch.py), else ticket by ticket
         done = fire_many(session, ids, automation.name, automation.actions, kind="automation")
-        warnings += sum(1 for changed in done.values() if changed is None)
     del held
-    return warnings
+    return [tid for tid, changed in done.items() if changed is None]
 
 
 def matching_ids(session: Session, automation: Automation, now: datetime, *, limit: int | None = None,
-                 among: list[int] | None = None) -> list[int]:
+                 among: list[int] | None = None, excluding: set[int] = frozenset()) -> list[int]:
     """Tickets the automation acts on now, oldest status first; `among`: only of these."""
     from helpdesk.query_sql import Compiler
 
@@ -140,6 +144,8 @@ def matching_ids(session: Session, automation: Automation, now: datetime, *, lim
             .order_by(func.coalesce(Ticket.status_changed_at, Ticket.updated_at), Ticket.id))
     if among is not None:
         stmt = stmt.where(Ticket.id.in_(among))
+    if excluding:  # few: only tickets whose actions failed earlier in this run
+        stmt = stmt.where(Ticket.id.not_in(sorted(excluding)))
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.execute(stmt).scalars())
