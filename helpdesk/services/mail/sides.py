@@ -254,7 +254,16 @@ def find_thread(session: Session, parsed: ParsedMail) -> SideConversation | None
     if tagged is None:
         return None
     side = session.get(SideConversation, tagged[1])
-    return side if side is not None and side.ticket_id == tagged[0] else None
+    return side if side is not None and side.ticket_id in _merged_chain(session, tagged[0]) else None
+
+
+def _merged_chain(session: Session, ticket_id: int) -> set[int]:
+    """The ticket and the tickets it was merged into (a merge moves side conversations along)."""
+    chain, ticket = {ticket_id}, session.get(Ticket, ticket_id)
+    while ticket is not None and ticket.merged_into_id and len(chain) < 20:
+        chain.add(ticket.merged_into_id)
+        ticket = session.get(Ticket, ticket.merged_into_id)
+    return chain
 
 
 def receive(session: Session, side: SideConversation, parsed: ParsedMail, *, now: datetime | None = None,
