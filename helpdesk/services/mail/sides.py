@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from helpdesk.errors import Conflict, Invalid, NotFound
-from helpdesk.mail import ParsedMail
 from helpdesk.models import Agent, Contact, Outbox, SideConversation, SideMessage, Ticket, utcnow
 from helpdesk.services.core import bus
 from helpdesk.services.core.actors import Actor, require
@@ -32,6 +32,9 @@ from helpdesk.services.mail import templates as mail_templates
 from helpdesk.services.mail.templates import setting
 from helpdesk.services.people.names import clean_email
 from helpdesk.services.tickets.lifecycle import get_ticket
+
+if TYPE_CHECKING:
+    from helpdesk.mail import ParsedMail  # the mail modules load only when mail is built or read
 
 EVENT = "side_conversation"  # the timeline's field for every side conversation change
 CHANGED = "side_conversation.updated"  # the domain event followers hear
@@ -254,7 +257,16 @@ def find_thread(session: Session, parsed: ParsedMail) -> SideConversation | None
     if tagged is None:
         return None
     side = session.get(SideConversation, tagged[1])
-    return side if side is not None and side.ticket_id == tagged[0] else None
+    return side if side is not None and side.ticket_id in _merged_chain(session, tagged[0]) else None
+
+
+def _merged_chain(session: Session, ticket_id: int) -> set[int]:
+    """The ticket and the tickets it was merged into (a merge moves side conversations along)."""
+    chain, ticket = {ticket_id}, session.get(Ticket, ticket_id)
+    while ticket is not None and ticket.merged_into_id and len(chain) < 20:
+        chain.add(ticket.merged_into_id)
+        ticket = session.get(Ticket, ticket.merged_into_id)
+    return chain
 
 
 def receive(session: Session, side: SideConversation, parsed: ParsedMail, *, now: datetime | None = None,

@@ -22,6 +22,7 @@ from helpdesk.models import (
     STATUSES,
     Agent,
     Message,
+    SideConversation,
     Team,
     Ticket,
     TicketLink,
@@ -425,6 +426,10 @@ def merge_tickets(session: Session, actor: Actor, source_id: int, target_id: int
     for message in moved:
         message.ticket_id = target.id
         session.add(message)
+    # side conversations with third parties move along (their mail threads by Message-ID or [#N-Sk])
+    for side in session.exec(select(SideConversation).where(SideConversation.ticket_id == source.id)).all():
+        side.ticket_id = target.id
+        session.add(side)
     now = utcnow()
     session.add(Message(ticket_id=target.id, kind="note", author_agent_id=actor.agent_id, author_name=actor.name,
                         body=f"Ticket #{source.id} ({source.subject}) was merged into this ticket.", created_at=now))

@@ -253,3 +253,17 @@ def test_the_same_reply_delivered_twice_is_filed_once(desk, crew, tid):
     again = desk.write(lambda s: ingest(s, mail(in_reply_to=mid)))
     assert (again.action, again.reason) == ("ignored", "duplicate")
     assert len(detail(desk, tid)["side_conversations"][0]["messages"]) == 2
+
+
+def test_a_merge_moves_side_conversations_and_their_tag_still_threads(desk, crew, tid):
+    from helpdesk.services.tickets.lifecycle import merge_tickets
+
+    side = start(desk, crew.agent, tid)
+    target = desk.write(lambda s: create_ticket(s, crew.agent, NewTicket(subject="same parcel", body="x",
+                                                                         requester="alice@example.com")).id)
+    desk.write(lambda s: merge_tickets(s, crew.agent, tid, target))
+    assert detail(desk, tid)["side_conversations"] == []
+    result = desk.write(lambda s: ingest(s, mail(subject=f"Re: [#{tid}-S{side}] x", mid="m1@example.com")))
+    assert (result.ticket, result.reason) == (target, f"side conversation #{side}")
+    [conv] = detail(desk, target)["side_conversations"]
+    assert [m["direction"] for m in conv["messages"]] == ["out", "in"]
