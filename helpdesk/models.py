@@ -134,6 +134,12 @@ class Ticket(_Table, table=True):
         Index("ix_ticket_team_status", "team_id", "status", "updated_at"),
         Index("ix_ticket_sla_due", "sla_due_at"),
         Index("ix_ticket_sla_check", "sla_check_at"),
+        # insight (reports): cohorts by solve time, percentiles walked in index order
+        Index("ix_ticket_solved_at", "solved_at"),
+        Index("ix_ticket_first_reply_seconds", "first_reply_seconds"),
+        Index("ix_ticket_first_reply_business", "first_reply_business"),
+        Index("ix_ticket_resolution_seconds", "resolution_seconds"),
+        Index("ix_ticket_resolution_business", "resolution_business"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -166,6 +172,22 @@ class Ticket(_Table, table=True):
     sla_state: Optional[str] = Field(default=None, index=True)
     sla_due_at: Optional[datetime] = ts()
     sla_check_at: Optional[datetime] = ts()
+    # Insight figures, kept from the history by services/insight/columns.py on every change
+    # (and by the import, JSON Lines and migration 0010), so reports are aggregate SQL.
+    first_reply_at: Optional[datetime] = ts()  # first public agent reply; None for a phone log
+    first_reply_agent_id: Optional[int] = None
+    first_reply_seconds: Optional[int] = None  # calendar seconds created -> first reply
+    first_reply_business: Optional[int] = None  # business seconds on the ticket's SLA calendar
+    agent_replies: int = 0  # public agent replies (notes and automatic messages left out)
+    reopens: int = 0  # solved/closed -> active status changes
+    first_solved_at: Optional[datetime] = ts()
+    first_resolution_seconds: Optional[int] = None
+    first_resolution_business: Optional[int] = None
+    resolution_seconds: Optional[int] = None  # to the last solve, while solved or closed
+    resolution_business: Optional[int] = None
+    open_seconds: int = 0  # time spent new/open, pending and on hold (finished stretches)
+    pending_seconds: int = 0
+    on_hold_seconds: int = 0
 
 
 class TicketTag(_Table, table=True):
@@ -231,7 +253,7 @@ class Message(_Table, table=True):
     channel: Optional[str] = None
     mail_message_id: Optional[str] = Field(default=None, index=True)
     headers: dict = json_col(dict)
-    created_at: datetime = ts(nullable=False)
+    created_at: datetime = ts(nullable=False, index=True)
 
 
 class Attachment(_Table, table=True):

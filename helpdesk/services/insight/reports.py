@@ -1,0 +1,304 @@
+"""Reports: aggregate SQL over the ticket row's insight columns (see docs/reports.md).
+
+Cohorts: `created` and everything about arrival (volume, first reply, SLA) count
+tickets created in the period; `solved` and everything about the outcome
+(resolution, FCR, wait times) count tickets whose last solve is in the period and
+that are solved or closed now (merged tickets left out); reopens count reopen
+events in the period; the backlog is rebuilt at the period's end. A query narrows
+every cohort. Nothing here loops over tickets in Python."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Integer, String, and_, case, cast, func, or_, select, true
+from sqlmodel import Session
+
+from helpdesk.models import Agent, Event, Message, SlaClock, Team, Ticket, utcnow
+from helpdesk.services.core.actors import Actor, require
+from helpdesk.services.insight import satisfaction
+from helpdesk.services.insight.period import Period
+
+T = Ticket.__table__
+E = Event.__table__
+M = Message.__table__
+C = SlaClock.__table__
+DONE = ("solved", "closed")
+DAY = 86400
+BUCKETS = ("under_24h", "d1_3", "d3_7", "over_7d")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass
+class Scope:
+    """What a report counts: the period, the query's condition, the desk's zone, now."""
+
+    period: Period
+    where: object
+    tz: object
+    now: datetime
+    query: str = ""
+
+    def within(self, column):
+        lo = column >= self.period.start if self.period.start is not None else true()
+        return and_(lo, column < self.period.end)
+
+
+def scope(session: Session, actor: Actor, period: Period, query: str = "", *, now: datetime | None = None) -> Scope:
+    from helpdesk.services.core.settings import desk_zone
+    from helpdesk.services.tickets.listing import condition
+
+    require(actor, "viewer")
+    now = now or utcnow()
+    tz = desk_zone(session)
+    where = condition(session, actor, query, now=now, tz=tz) if query.strip() else true()
+    return Scope(period, where, tz, now, query.strip())
+
+
+def _created(s: Scope):
+    return and_(s.within(T.c.created_at), s.where)
+
+
+def _solved(s: Scope):
+    return and_(s.within(T.c.solved_at), T.c.status.in_(DONE), T.c.merged_into_id.is_(None), s.where)
+
+
+# -- summary -------------------------------------------------------------------------
+
+def summary(session: Session, sc: Scope) -> dict:
+    created_where, solved_where = _created(sc), _solved(sc)
+    run = session.execute
+    created = run(select(func.count()).select_from(T).where(created_where)).scalar_one()
+    out: dict = {"period": sc.period.to_json(), "query": sc.query, "timezone": str(sc.tz), "created": created}
+
+    # outcome cohort: one pass over the tickets solved in the period
+    row = run(select(
+        func.count(),
+        func.sum(case((T.c.agent_replies >= 1, 1), else_=0)),
+        func.sum(case((and_(T.c.agent_replies == 1, T.c.reopens == 0), 1), else_=0)),
+        func.sum(case((T.c.agent_replies <= 1, 1), else_=0)),
+        func.avg(T.c.resolution_seconds), func.avg(T.c.resolution_business),
+        func.avg(T.c.open_seconds + T.c.on_hold_seconds), func.avg(T.c.open_seconds),
+        func.avg(T.c.pending_seconds), func.avg(T.c.on_hold_seconds),
+    ).select_from(T).where(solved_where)).one()
+    solved, with_reply, fcr, one_touch = row[0], row[1] or 0, row[2] or 0, row[3] or 0
+    out["solved"] = solved
+    out["by_channel"] = _grouped(session, T.c.channel, created_where)
+    out["by_priority"] = _grouped(session, T.c.priority, created_where)
+    out["by_team"] = _named(session, T.c.team_id, Team, created_where)
+    out["by_type"] = _grouped(session, T.c.type, created_where)
+
+    fr_count, fr_mean, fr_mean_b = run(select(func.count(T.c.first_reply_seconds), func.avg(T.c.first_reply_seconds),
+                                              func.avg(T.c.first_reply_business)).where(created_where)).one()
+    no_reply = run(select(func.count()).select_from(T).where(created_where, T.c.agent_replies == 0,
+                                                             T.c.merged_into_id.is_(None))).scalar_one()
+    out["first_reply"] = {
+        "count": fr_count, "median": _percentile(session, T.c.first_reply_seconds, created_where, fr_count, 0.5),
+        "mean": _int(fr_mean), "p90": _percentile(session, T.c.first_reply_seconds, created_where, fr_count, 0.9),
+        "median_business": _percentile(session, T.c.first_reply_business, created_where, fr_count, 0.5),
+        "mean_business": _int(fr_mean_b),
+        "p90_business": _percentile(session, T.c.first_reply_business, created_where, fr_count, 0.9),
+        "no_reply": no_reply}
+    first_res = run(select(func.avg(T.c.first_resolution_seconds), func.avg(T.c.first_resolution_business))
+                    .where(solved_where)).one()
+    out["resolution"] = {
+        "count": solved,
+        "median": _percentile(session, T.c.resolution_seconds, solved_where, solved, 0.5),
+        "median_business": _percentile(session, T.c.resolution_business, solved_where, solved, 0.5),
+        "mean": _int(row[4]), "mean_business": _int(row[5]),
+        "p90": _percentile(session, T.c.resolution_seconds, solved_where, solved, 0.9),
+        "first_mean": _int(first_res[0]), "first_mean_business": _int(first_res[1])}
+    out["time_in_status"] = {"requester_wait_mean": _int(row[6]), "agent_work_mean": _int(row[7]),
+                             "pending_mean": _int(row[8]), "on_hold_mean": _int(row[9])}
+    out["fcr"] = {"rate": _rate(fcr, with_reply), "count": fcr, "of": with_reply, "zero_reply": solved - with_reply,
+                  "one_touch": {"rate": _rate(one_touch, solved), "count": one_touch, "of": solved}}
+    out["reopen"] = reopens(session, sc, solved)
+    out["sla"] = sla(session, sc)
+    out["backlog"] = backlog(session, sc)["backlog"]
+    counts = satisfaction.counts(session, sc.where, sc.period.start, sc.period.end)
+    out["csat"] = satisfaction.csat_json(counts)
+    out["nps"] = satisfaction.nps(counts)
+    if counts is None:
+        out["satisfaction"] = "no surveys on this desk"
+    return out
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _grouped(session: Session, column, where) -> dict:
+    rows = session.execute(select(column, func.count()).where(where).group_by(column)).all()
+    return {("(none)" if k is None else k): n for k, n in sorted(rows, key=lambda r: (-r[1], str(r[0])))}
+
+
+def _named(session: Session, column, model, where) -> dict:
+    names = dict(session.execute(select(model.id, model.name)).all())
+    rows = session.execute(select(column, func.count()).where(where).group_by(column)).all()
+    return {names.get(k, "(none)") if k is not None else "(none)": n for k, n in sorted(rows, key=lambda r: -r[1])}
+
+
+def _percentile(session: Session, column, where, n: int, q: float) -> int | None:
+    """Exact, of the `n` non-null values: the median is the mean of the two middle values
+    (floored), p90 the nearest rank; one `ORDER BY ... LIMIT 2 OFFSET k` over the column's index."""
+    if not n:
+        return None
+    ordered = select(column).where(where, column.is_not(None)).order_by(column)
+    if q == 0.5:
+        values = session.execute(ordered.limit(2 - n % 2).offset((n - 1) // 2)).scalars().all()
+        return int(sum(values) // len(values)) if values else None
+    rank = max(1, math.ceil(round(q * n, 9)))
+    value = session.execute(ordered.limit(1).offset(rank - 1)).scalar()
+    return None if value is None else int(value)
+
+
+def reopens(session: Session, sc: Scope, solved: int) -> dict:
+    """Reopen events (solved/closed -> anything else) in the period, of the matching tickets."""
+    cond = and_(E.c.entity == "ticket", E.c.field == "status", E.c.old.in_(DONE), E.c.new.not_in(DONE),
+                sc.within(E.c.at))
+    events, tickets = session.execute(select(func.count(), func.count(E.c.ticket_id.distinct()))
+                                      .select_from(E.join(T, T.c.id == E.c.ticket_id)).where(cond, sc.where)).one()
+    return {"rate": _rate(tickets, solved), "tickets": tickets, "events": events}
+
+
+def sla(session: Session, sc: Scope) -> dict:
+    """Per clock of the tickets created in the period: achieved (met at or before due) over
+    achieved + breached (met late, or not met and past due now); one still in time is left out."""
+    achieved = and_(C.c.met_at.is_not(None), or_(C.c.due_at.is_(None), C.c.met_at <= C.c.due_at))
+    breached = or_(and_(C.c.met_at.is_not(None), C.c.due_at.is_not(None), C.c.met_at > C.c.due_at),
+                   and_(C.c.met_at.is_(None), C.c.due_at.is_not(None), C.c.due_at <= sc.now))
+    rows = session.execute(select(C.c.kind, func.sum(case((achieved, 1), else_=0)), func.sum(case((breached, 1), else_=0)))
+                           .select_from(C.join(T, T.c.id == C.c.ticket_id))
+                           .where(C.c.kind.in_(("first_response", "resolution")), _created(sc)).group_by(C.c.kind)).all()
+    found = {kind: (a or 0, b or 0) for kind, a, b in rows}
+    out = {}
+    for kind in ("first_response", "resolution"):
+        a, b = found.get(kind, (0, 0))
+        out[kind] = {"achieved": a, "breached": b, "rate": _rate(a, a + b)}
+    return out
+
+
+# -- backlog -------------------------------------------------------------------------
+
+def backlog(session: Session, sc: Scope, at: datetime | None = None) -> dict:
+    """The tickets not solved or closed at `at` (default: the period's end, at most now), with
+    their ages then. Before now, each ticket's status at that moment comes from its history:
+    the last status change up to `at`, or the one before the first change after it."""
+    at = min(at or sc.period.end, sc.now)
+    age = _age_seconds(session, at)
+    buckets = [case((age < DAY, 1), else_=0), case((and_(age >= DAY, age < 3 * DAY), 1), else_=0),
+               case((and_(age >= 3 * DAY, age < 7 * DAY), 1), else_=0), case((age >= 7 * DAY, 1), else_=0)]
+    if at >= sc.now:
+        status = T.c.status
+        source = T
+    else:
+        before = (select(E.c.ticket_id, E.c.new.label("st"),
+                         func.row_number().over(partition_by=E.c.ticket_id, order_by=E.c.id.desc()).label("n"))
+                  .where(E.c.entity == "ticket", E.c.field == "status", E.c.at <= at)).subquery()
+        after = (select(E.c.ticket_id, E.c.old.label("st"),
+                        func.row_number().over(partition_by=E.c.ticket_id, order_by=E.c.id).label("n"))
+                 .where(E.c.entity == "ticket", E.c.field == "status", E.c.at > at)).subquery()
+        source = T.outerjoin(before, and_(before.c.ticket_id == T.c.id, before.c.n == 1)) \
+                  .outerjoin(after, and_(after.c.ticket_id == T.c.id, after.c.n == 1))
+        status = func.coalesce(before.c.st, after.c.st, T.c.status)
+    row = session.execute(select(func.count(), *(func.sum(b) for b in buckets)).select_from(source)
+                          .where(T.c.created_at <= at, status.not_in(DONE), sc.where)).one()
+    keys = dict(zip(BUCKETS, (int(v or 0) for v in row[1:])))
+    return {"at": at.isoformat(), "backlog": {"total": row[0], **keys}}
+
+
+def _age_seconds(session: Session, at: datetime):
+    if session.get_bind().dialect.name == "sqlite":
+        naive = at.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+        return (func.julianday(naive) - func.julianday(T.c.created_at)) * DAY
+    return func.extract("epoch", at - T.c.created_at)
+
+
+# -- heatmap ---------------------------------------------------------------------------
+
+def heatmap(session: Session, sc: Scope) -> dict:
+    """Tickets created by weekday x hour in the desk's time zone: counted by UTC quarter
+    hour in SQL (one row per quarter hour that has tickets), placed in local time here."""
+    slot = _quarter_hour(session, T.c.created_at)
+    grid = [[0] * 24 for _ in range(7)]
+    for text, n in session.execute(select(slot, func.count()).where(_created(sc)).group_by(slot)):
+        when = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=timezone.utc).astimezone(sc.tz)
+        grid[when.weekday()][when.hour] += n
+    return {"period": sc.period.to_json(), "query": sc.query, "timezone": str(sc.tz), "weekdays": list(WEEKDAYS),
+            "hours": list(range(24)), "cells": grid, "total": sum(map(sum, grid))}
+
+
+# -- agents ------------------------------------------------------------------------------
+
+def agents(session: Session, sc: Scope) -> dict:
+    """Per agent: public replies written in the period, tickets solved in the period (held by
+    them now), first replies given in the period with their mean times, CSAT at rating time."""
+    replies = dict(session.execute(
+        select(M.c.author_agent_id, func.count()).select_from(M.join(T, T.c.id == M.c.ticket_id))
+        .where(M.c.kind == "reply", M.c.author_agent_id.is_not(None), sc.within(M.c.created_at), sc.where)
+        .group_by(M.c.author_agent_id)).all())
+    solved = dict(session.execute(select(T.c.assignee_id, func.count()).where(_solved(sc), T.c.assignee_id.is_not(None))
+                                  .group_by(T.c.assignee_id)).all())
+    firsts = {r[0]: r[1:] for r in session.execute(
+        select(T.c.first_reply_agent_id, func.count(), func.avg(T.c.first_reply_seconds), func.avg(T.c.first_reply_business))
+        .where(sc.within(T.c.first_reply_at), T.c.first_reply_agent_id.is_not(None), sc.where)
+        .group_by(T.c.first_reply_agent_id))}
+    rated = satisfaction.counts(session, sc.where, sc.period.start, sc.period.end, by_agent=True)
+    ids = set(replies) | set(solved) | set(firsts)
+    people = {a.id: a for a in session.execute(select(Agent)).scalars()}
+    rows = []
+    for agent_id in sorted(ids, key=lambda i: (-replies.get(i, 0), people[i].email if i in people else "")):
+        a = people.get(agent_id)
+        count, mean, mean_b = firsts.get(agent_id, (0, None, None))
+        rows.append({"agent": a.email if a else f"#{agent_id}", "name": a.name if a else None,
+                     "replies": replies.get(agent_id, 0), "solved": solved.get(agent_id, 0),
+                     "first_replies": count, "first_reply_mean": _int(mean), "first_reply_mean_business": _int(mean_b),
+                     "csat": satisfaction.csat_json(rated.get(agent_id)) if rated else None})
+    return {"period": sc.period.to_json(), "query": sc.query, "agents": rows}
+
+
+# -- trend (the dashboard's sparklines) -----------------------------------------------------
+
+def trend(session: Session, sc: Scope, days: int) -> dict:
+    """Created and solved per local day over the last `days` days up to the period's end."""
+    end_local = (min(sc.period.end, sc.now) - timedelta(microseconds=1)).astimezone(sc.tz).date()
+    first = end_local - timedelta(days=days - 1)
+    from helpdesk.services.insight.period import _midnight
+
+    lo = _midnight(first, sc.tz)
+    out = {}
+    for name, column, extra in (("created", T.c.created_at, true()),
+                                ("solved", T.c.solved_at, T.c.status.in_(DONE))):
+        counts = [0] * days
+        local_hour = heatmap_slot(session, column)
+        for text, n in session.execute(select(local_hour, func.count()).where(column >= lo, column < sc.period.end,
+                                                                               extra, sc.where).group_by(local_hour)):
+            when = datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=timezone.utc).astimezone(sc.tz)
+            index = (when.date() - first).days
+            if 0 <= index < days:
+                counts[index] += n
+        out[name] = counts
+    out["days"] = [(first + timedelta(days=i)).isoformat() for i in range(days)]
+    return out
+
+
+def _quarter_hour(session: Session, column):
+    """'YYYY-MM-DD HH:MM' of the UTC quarter hour `column` falls in."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m-%d %H:", column).concat(
+            func.printf("%02d", cast(func.strftime("%M", column), Integer) // 15 * 15))
+    utc = func.timezone("UTC", column)
+    return func.to_char(utc, "YYYY-MM-DD HH24:").concat(
+        func.lpad(cast(cast(func.extract("minute", utc), Integer) // 15 * 15, String), 2, "0"))
+
+
+def heatmap_slot(session: Session, column):
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m-%d %H", column)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
