@@ -135,7 +135,7 @@ class Ticket(_Table, table=True):
         Index("ix_ticket_sla_due", "sla_due_at"),
         Index("ix_ticket_sla_check", "sla_check_at"),
         # insight (reports): cohorts by solve time, percentiles walked in index order
-        Index("ix_ticket_solved_at", "solved_at"),
+        Index("ix_ticket_resolved_at", "resolved_at"),
         Index("ix_ticket_first_reply_seconds", "first_reply_seconds"),
         Index("ix_ticket_first_reply_business", "first_reply_business"),
         Index("ix_ticket_resolution_seconds", "resolution_seconds"),
@@ -183,6 +183,7 @@ class Ticket(_Table, table=True):
     first_solved_at: Optional[datetime] = ts()
     first_resolution_seconds: Optional[int] = None
     first_resolution_business: Optional[int] = None
+    resolved_at: Optional[datetime] = ts()  # the last time it became solved or closed; None while active
     resolution_seconds: Optional[int] = None  # to the last solve, while solved or closed
     resolution_business: Optional[int] = None
     open_seconds: int = 0  # time spent new/open, pending and on hold (finished stretches)

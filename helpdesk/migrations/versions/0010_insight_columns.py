@@ -12,11 +12,11 @@ down_revision = '0005'
 branch_labels = None
 depends_on = None
 
-_TIMES = ('first_reply_at', 'first_solved_at')
+_TIMES = ('first_reply_at', 'first_solved_at', 'resolved_at')
 _NULLABLE_INTS = ('first_reply_agent_id', 'first_reply_seconds', 'first_reply_business', 'first_resolution_seconds',
                   'first_resolution_business', 'resolution_seconds', 'resolution_business')
 _COUNTS = ('agent_replies', 'reopens', 'open_seconds', 'pending_seconds', 'on_hold_seconds')
-_INDEXED = ('solved_at', 'first_reply_seconds', 'first_reply_business', 'resolution_seconds', 'resolution_business')
+_INDEXED = ('resolved_at', 'first_reply_seconds', 'first_reply_business', 'resolution_seconds', 'resolution_business')
 
 
 def upgrade() -> None:

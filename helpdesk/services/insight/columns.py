@@ -26,7 +26,7 @@ E = Event.__table__
 CHUNK = 500
 COLUMNS = ("first_reply_at", "first_reply_agent_id", "first_reply_seconds", "first_reply_business",
            "agent_replies", "reopens", "first_solved_at", "first_resolution_seconds",
-           "first_resolution_business", "resolution_seconds", "resolution_business",
+           "first_resolution_business", "resolved_at", "resolution_seconds", "resolution_business",
            "open_seconds", "pending_seconds", "on_hold_seconds")
 _PENDING = "insight_tickets"
 

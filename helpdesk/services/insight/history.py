@@ -42,13 +42,14 @@ def figures(created_at: datetime, status: str, solved_at: datetime | None, posts
     - agent replies: public replies by an agent;
     - reopens: status changes from solved/closed to anything else;
     - first resolution: created -> the first time it became solved/closed; full
-      resolution: created -> `solved_at` (the last solve), while it is solved or closed;
+      resolution: created -> `resolved_at`, the last time it became solved or closed, while it
+      is solved or closed (`solved_at` of an import without status history);
     - open/pending/on-hold seconds: finished stretches in each status, from creation
       (in the status it was created with) to the last status change.
     `business(a, b)` counts business seconds on the ticket's SLA calendar."""
     out: dict = {"first_reply_at": None, "first_reply_agent_id": None, "first_reply_seconds": None,
                  "first_reply_business": None, "first_solved_at": None, "first_resolution_seconds": None,
-                 "first_resolution_business": None, "resolution_seconds": None, "resolution_business": None}
+                 "first_resolution_business": None, "resolved_at": None, "resolution_seconds": None, "resolution_business": None}
     people = [p for p in sorted(posts, key=lambda p: p.at) if not p.automatic]
     agent_posts = [p for p in people if p.agent_id is not None]
     out["agent_replies"] = len(agent_posts)
@@ -61,15 +62,20 @@ def figures(created_at: datetime, status: str, solved_at: datetime | None, posts
     changes = sorted(changes, key=lambda c: c.at)
     out["reopens"] = sum(1 for c in changes if c.old in DONE and c.new not in DONE)
     initial = changes[0].old if changes else status
-    first_solved = created_at if initial in DONE else next((c.at for c in changes if c.new in DONE and c.old not in DONE), None)
-    if first_solved is None and status in DONE:  # solved without a recorded change (an import)
-        first_solved = solved_at or created_at
+    if not changes:  # never changed status: solved at creation, or at the sheet's time (an import)
+        first_solved = (solved_at or created_at) if status in DONE else None
+    elif initial in DONE:
+        first_solved = created_at
+    else:
+        first_solved = next((c.at for c in changes if c.new in DONE and c.old not in DONE), None)
     if first_solved is not None:
         out["first_solved_at"] = first_solved
         out["first_resolution_seconds"] = _seconds(created_at, first_solved)
         out["first_resolution_business"] = business(created_at, first_solved) if first_solved > created_at else 0
     if status in DONE:
-        last = solved_at or first_solved or created_at
+        entered = [c.at for c in changes if c.new in DONE and c.old not in DONE]
+        last = entered[-1] if entered else first_solved
+        out["resolved_at"] = last
         out["resolution_seconds"] = _seconds(created_at, last)
         out["resolution_business"] = business(created_at, last) if last > created_at else 0
 

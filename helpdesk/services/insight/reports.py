@@ -62,7 +62,7 @@ def _created(s: Scope):
 
 
 def _solved(s: Scope):
-    return and_(s.within(T.c.solved_at), T.c.status.in_(DONE), T.c.merged_into_id.is_(None), s.where)
+    return and_(s.within(T.c.resolved_at), T.c.merged_into_id.is_(None), s.where)
 
 
 # -- summary -------------------------------------------------------------------------
@@ -274,7 +274,7 @@ def trend(session: Session, sc: Scope, days: int) -> dict:
     lo = _midnight(first, sc.tz)
     out = {}
     for name, column, extra in (("created", T.c.created_at, true()),
-                                ("solved", T.c.solved_at, T.c.status.in_(DONE))):
+                                ("solved", T.c.resolved_at, T.c.merged_into_id.is_(None))):
         counts = [0] * days
         local_hour = heatmap_slot(session, column)
         for text, n in session.execute(select(local_hour, func.count()).where(column >= lo, column < sc.period.end,

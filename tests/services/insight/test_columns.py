@@ -1,0 +1,104 @@
+"""The insight columns on the ticket row stay right through reply, reopen, merge and import:
+what the services wrote equals what the history gives when worked out again from scratch."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from helpdesk.models import Ticket
+from helpdesk.services.insight.columns import COLUMNS, refresh_all
+from helpdesk.services.tickets.from_lines import create_from_lines
+from helpdesk.services.tickets.lifecycle import merge_tickets
+from tests.services.insight.support import UTC, Story, local, shanghai_desk
+
+H = 3600
+
+
+@pytest.fixture
+def story(desk, crew):
+    shanghai_desk(desk, crew)
+    return Story(desk, crew)
+
+
+def columns(desk) -> dict:
+    with desk.read() as s:
+        rows = s.execute(select(Ticket.id, *(getattr(Ticket, c) for c in COLUMNS)).order_by(Ticket.id)).all()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def recomputed(desk) -> dict:
+    """Spoil every column, then work them all out again (what migration 0010 does)."""
+    desk.write(lambda s: s.execute(update(Ticket).values(agent_replies=99, reopens=99, first_reply_seconds=-1,
+                                                         resolution_seconds=-1, open_seconds=-1)))
+    desk.write(refresh_all)
+    return columns(desk)
+
+
+def test_reply_reopen_and_customer_messages_keep_the_columns_right(story, desk):
+    t = local("2026-03-02 10:00")
+    tid = story.create(t)
+    assert story.row(tid).agent_replies == 0 and story.row(tid).first_reply_at is None
+    story.reply(t + timedelta(hours=1), tid)
+    assert story.row(tid).agent_replies == 1 and story.row(tid).first_reply_seconds == H
+    story.status(t + timedelta(hours=2), tid, "solved")
+    assert story.row(tid).resolution_seconds == 2 * H
+    story.customer(t + timedelta(hours=3), tid)  # reopens a solved ticket
+    row = story.row(tid)
+    assert row.reopens == 1 and row.resolution_seconds is None and row.first_resolution_seconds == 2 * H
+    story.reply(t + timedelta(hours=4), tid)
+    story.status(t + timedelta(hours=5), tid, "closed")
+    row = story.row(tid)
+    assert (row.agent_replies, row.reopens, row.resolution_seconds) == (2, 1, 5 * H)
+    before = columns(desk)
+    assert recomputed(desk) == before
+
+
+def test_merge_moves_the_replies_and_the_first_reply_to_the_target(story, desk, crew):
+    t = local("2026-03-02 10:00")
+    source, target = story.create(t), story.create(t + timedelta(hours=2))
+    story.reply(t + timedelta(hours=1), source)
+    story.at(t + timedelta(hours=3), lambda s: merge_tickets(s, crew.agent, source, target))
+    row = story.row(target)
+    assert row.agent_replies == 1
+    # the source's request came first, so the target's conversation starts with a customer message
+    assert story.row(source).agent_replies == 0 and story.row(source).first_reply_at is None
+    before = columns(desk)
+    assert recomputed(desk) == before
+
+
+def test_json_lines_import_of_solved_history_fills_resolution(story, desk, crew):
+    lines = [(1, json.dumps({"subject": "old", "status": "solved", "created_at": "2026-01-05T02:00:00Z"})),
+             (2, json.dumps({"subject": "new one", "created_at": "2026-01-05T02:00:00Z"}))]
+    with __import__("time_machine").travel(datetime(2026, 1, 5, 5, 0, tzinfo=UTC), tick=False):
+        ids = desk.write(lambda s: create_from_lines(s, crew.agent, lines))
+    old, fresh = story.row(ids[0]), story.row(ids[1])
+    assert old.first_solved_at is not None and old.resolution_seconds == 0
+    assert fresh.resolution_seconds is None and fresh.agent_replies == 0
+    before = columns(desk)
+    assert recomputed(desk) == before
+
+
+def test_spreadsheet_import_keeps_the_columns_right(story, desk, crew, tmp_path):
+    import csv
+
+    from helpdesk.services.imports.run import open_import, run_import
+
+    path = tmp_path / "tickets.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["编号", "标题", "状态", "创建时间", "解决时间"],
+                                 ["A1", "打印机卡纸", "已解决", "2026-03-02 10:00", "2026-03-02 12:30"],
+                                 ["A2", "无法登录", "处理中", "2026-03-02 11:00", ""]])
+    with __import__("time_machine").travel(local("2026-03-05 10:00"), tick=False):
+        run_import(desk, crew.admin, open_import(path, tz=__import__("zoneinfo").ZoneInfo("Asia/Shanghai")))
+    with desk.read() as s:
+        rows = {t.subject: t for t in s.execute(select(Ticket)).scalars()}
+    solved = rows["打印机卡纸"]
+    assert solved.status == "solved"
+    assert solved.resolution_seconds == int((solved.solved_at - solved.created_at).total_seconds())
+    assert rows["无法登录"].resolution_seconds is None
+    before = columns(desk)
+    assert recomputed(desk) == before
