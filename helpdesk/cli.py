@@ -43,6 +43,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     # Feature command groups (one line each; keep alphabetical).
     "macro": ("helpdesk.commands.workflow", "macros"),
     "mail": ("helpdesk.commands.mail", "app"),
+    "report": ("helpdesk.commands.report", "app"),
     "rules": ("helpdesk.commands.workflow", "rules"),
     "sla": ("helpdesk.commands.sla", "app"),
     "type": ("helpdesk.commands.types", "app"),
