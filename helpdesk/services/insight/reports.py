@@ -302,3 +302,19 @@ def heatmap_slot(session: Session, column):
     if session.get_bind().dialect.name == "sqlite":
         return func.strftime("%Y-%m-%d %H", column)
     return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+
+
+# -- the app's dashboard ---------------------------------------------------------------------
+
+TREND_DAYS = {"today": 14, "7d": 14, "30d": 30, "month": 31}
+
+
+def dashboard(session: Session, actor: Actor, preset: str, *, now: datetime | None = None) -> dict:
+    """Everything the dashboard shows for a period preset (today, 7d, 30d, month), in one read."""
+    from helpdesk.services.core.settings import desk_zone
+    from helpdesk.services.insight.period import named
+
+    now = now or utcnow()
+    sc = scope(session, actor, named(preset, tz=desk_zone(session), now=now), now=now)
+    return {"summary": summary(session, sc), "trend": trend(session, sc, TREND_DAYS.get(preset, 14)),
+            "agents": agents(session, sc)["agents"], "heatmap": heatmap(session, sc)}
