@@ -37,13 +37,14 @@ def named(text: str, *, tz: ZoneInfo, now: datetime) -> Period:
     """`--period`: 2026, 2026-03, 2026-03-05, or today / 7d / 30d / month (the dashboard's picker)."""
     value = (text or "").strip().lower()
     today = now.astimezone(tz).date()
+    tonight = _midnight(today + timedelta(days=1), tz)  # presets run to the end of today: now included
     if value == "today":
-        return Period(_midnight(today, tz), now, "today")
+        return Period(_midnight(today, tz), tonight, "today")
     if value in ("7d", "30d"):
         days = int(value[:-1])
-        return Period(_midnight(today - timedelta(days=days - 1), tz), now, f"last {days} days")
+        return Period(_midnight(today - timedelta(days=days - 1), tz), tonight, f"last {days} days")
     if value == "month":
-        return Period(_midnight(today.replace(day=1), tz), now, today.strftime("%Y-%m") + " so far")
+        return Period(_midnight(today.replace(day=1), tz), tonight, today.strftime("%Y-%m") + " so far")
     try:
         if m := _MONTH.match(value):
             year, month = int(m[1]), int(m[2])
@@ -86,7 +87,7 @@ def resolve(*, period: str | None, start: str | None, end: str | None, tz: ZoneI
     if period:
         return named(period, tz=tz, now=now)
     lo = moment(start, tz=tz, field="from") if start else None
-    hi = moment(end, tz=tz, field="to", end_of_day=True) if end else now
+    hi = moment(end, tz=tz, field="to", end_of_day=True) if end else now + timedelta(microseconds=1)
     if lo is not None and hi <= lo:
         raise Invalid(f"--to ({end or 'now'}) is not after --from ({start})", field="to")
     label = f"{start or 'start'} .. {end or 'now'}"
