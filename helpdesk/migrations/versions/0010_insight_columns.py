@@ -16,7 +16,21 @@ _TIMES = ('first_reply_at', 'first_solved_at', 'resolved_at')
 _NULLABLE_INTS = ('first_reply_agent_id', 'first_reply_seconds', 'first_reply_business', 'first_resolution_seconds',
                   'first_resolution_business', 'resolution_seconds', 'resolution_business')
 _COUNTS = ('agent_replies', 'reopens', 'open_seconds', 'pending_seconds', 'on_hold_seconds')
-_INDEXED = ('resolved_at', 'first_reply_seconds', 'first_reply_business', 'resolution_seconds', 'resolution_business')
+# the indexes as models.py names them (copied: a revision never changes with the models)
+_INDEXES = {
+    'ix_ticket_insight_created': ['created_at', 'channel', 'priority', 'team_id', 'type', 'agent_replies',
+                                  'merged_into_id', 'first_reply_seconds', 'first_reply_business', 'reopens',
+                                  'first_solved_at'],
+    'ix_ticket_insight_resolved': ['resolved_at', 'merged_into_id', 'agent_replies', 'reopens', 'resolution_seconds',
+                                   'resolution_business', 'first_resolution_seconds', 'first_resolution_business',
+                                   'open_seconds', 'pending_seconds', 'on_hold_seconds', 'assignee_id'],
+    'ix_ticket_status_created': ['status', 'created_at'],
+    'ix_ticket_first_reply_seconds': ['first_reply_seconds', 'created_at'],
+    'ix_ticket_first_reply_business': ['first_reply_business', 'created_at'],
+    'ix_ticket_resolution_seconds': ['resolution_seconds', 'resolved_at', 'merged_into_id'],
+    'ix_ticket_resolution_business': ['resolution_business', 'resolved_at', 'merged_into_id'],
+}
+_REOPEN_WHERE = "field = 'status' AND old IN ('solved', 'closed') AND new NOT IN ('solved', 'closed')"
 
 
 def upgrade() -> None:
@@ -27,11 +41,15 @@ def upgrade() -> None:
             batch.add_column(sa.Column(name, sa.Integer(), nullable=True))
         for name in _COUNTS:
             batch.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default='0'))
-        for name in _INDEXED:
-            batch.create_index(f'ix_ticket_{name}', [name])
     with op.batch_alter_table('message') as batch:
         batch.create_index('ix_message_created_at', ['created_at'])
-    _backfill()
+    op.create_index('ix_event_reopen', 'event', ['at', 'ticket_id'], sqlite_where=sa.text(_REOPEN_WHERE),
+                    postgresql_where=sa.text(_REOPEN_WHERE))
+    op.create_index('ix_sla_clock_outcome', 'sla_clock', ['ticket_id', 'kind', 'met_at', 'due_at'])
+    op.create_index('ix_sla_clock_kind_outcome', 'sla_clock', ['kind', 'met_at', 'due_at'])
+    _backfill()  # before the ticket indexes: filling them row by row would cost more
+    for name, columns in _INDEXES.items():
+        op.create_index(name, 'ticket', columns)
 
 
 def _backfill() -> None:
@@ -46,10 +64,13 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_sla_clock_kind_outcome', table_name='sla_clock')
+    op.drop_index('ix_sla_clock_outcome', table_name='sla_clock')
+    op.drop_index('ix_event_reopen', table_name='event')
     with op.batch_alter_table('message') as batch:
         batch.drop_index('ix_message_created_at')
+    for name in _INDEXES:
+        op.drop_index(name, table_name='ticket')
     with op.batch_alter_table('ticket') as batch:
-        for name in _INDEXED:
-            batch.drop_index(f'ix_ticket_{name}')
         for name in _TIMES + _NULLABLE_INTS + _COUNTS:
             batch.drop_column(name)
