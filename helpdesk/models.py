@@ -127,8 +127,10 @@ class Contact(_Table, table=True):
     created_at: datetime = ts(nullable=False)
 
 
-INSIGHT_CREATED = ("created_at", "channel", "priority", "team_id", "type", "agent_replies", "merged_into_id",
-                   "first_reply_seconds", "first_reply_business", "reopens", "first_solved_at")
+_ARRIVAL = ("agent_replies", "merged_into_id", "first_reply_seconds", "first_reply_business", "sla_reply_due_at",
+            "sla_reply_met_at", "sla_resolve_due_at", "sla_resolve_met_at")
+INSIGHT_CREATED = ("created_at", "channel", "priority", "team_id", "type", *_ARRIVAL, "reopens", "first_solved_at")
+INSIGHT_VOLUME = ("channel", "priority", "team_id", "type", "created_at", *_ARRIVAL)  # GROUP BY without sorting
 INSIGHT_RESOLVED = ("resolved_at", "merged_into_id", "agent_replies", "reopens", "resolution_seconds",
                     "resolution_business", "first_resolution_seconds", "first_resolution_business", "open_seconds",
                     "pending_seconds", "on_hold_seconds", "assignee_id")
@@ -146,6 +148,7 @@ class Ticket(_Table, table=True):
         # insight (reports): each cohort read from one narrow covering index, percentiles
         # walked in index order (services/insight/reports.py)
         Index("ix_ticket_insight_created", *INSIGHT_CREATED),
+        Index("ix_ticket_insight_volume", *INSIGHT_VOLUME),
         Index("ix_ticket_insight_resolved", *INSIGHT_RESOLVED),
         Index("ix_ticket_status_created", "status", "created_at"),
         Index("ix_ticket_first_reply_seconds", "first_reply_seconds", "created_at"),
@@ -201,6 +204,10 @@ class Ticket(_Table, table=True):
     open_seconds: int = 0  # time spent new/open, pending and on hold (finished stretches)
     pending_seconds: int = 0
     on_hold_seconds: int = 0
+    sla_reply_due_at: Optional[datetime] = ts()  # the first_response and resolution clocks' due and met
+    sla_reply_met_at: Optional[datetime] = ts()  # times, copied from sla_clock (SLA attainment)
+    sla_resolve_due_at: Optional[datetime] = ts()
+    sla_resolve_met_at: Optional[datetime] = ts()
 
 
 class TicketTag(_Table, table=True):

@@ -12,15 +12,18 @@ down_revision = '0005'
 branch_labels = None
 depends_on = None
 
-_TIMES = ('first_reply_at', 'first_solved_at', 'resolved_at')
+_TIMES = ('first_reply_at', 'first_solved_at', 'resolved_at', 'sla_reply_due_at', 'sla_reply_met_at',
+          'sla_resolve_due_at', 'sla_resolve_met_at')
+_ARRIVAL = ['agent_replies', 'merged_into_id', 'first_reply_seconds', 'first_reply_business', 'sla_reply_due_at',
+            'sla_reply_met_at', 'sla_resolve_due_at', 'sla_resolve_met_at']
 _NULLABLE_INTS = ('first_reply_agent_id', 'first_reply_seconds', 'first_reply_business', 'first_resolution_seconds',
                   'first_resolution_business', 'resolution_seconds', 'resolution_business')
 _COUNTS = ('agent_replies', 'reopens', 'open_seconds', 'pending_seconds', 'on_hold_seconds')
 # the indexes as models.py names them (copied: a revision never changes with the models)
 _INDEXES = {
-    'ix_ticket_insight_created': ['created_at', 'channel', 'priority', 'team_id', 'type', 'agent_replies',
-                                  'merged_into_id', 'first_reply_seconds', 'first_reply_business', 'reopens',
+    'ix_ticket_insight_created': ['created_at', 'channel', 'priority', 'team_id', 'type', *_ARRIVAL, 'reopens',
                                   'first_solved_at'],
+    'ix_ticket_insight_volume': ['channel', 'priority', 'team_id', 'type', 'created_at', *_ARRIVAL],
     'ix_ticket_insight_resolved': ['resolved_at', 'merged_into_id', 'agent_replies', 'reopens', 'resolution_seconds',
                                    'resolution_business', 'first_resolution_seconds', 'first_resolution_business',
                                    'open_seconds', 'pending_seconds', 'on_hold_seconds', 'assignee_id'],

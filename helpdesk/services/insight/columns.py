@@ -16,18 +16,22 @@ from datetime import datetime, timezone
 from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session
 
-from helpdesk.models import Event, Message, Ticket
+from helpdesk.models import Event, Message, SlaClock, Ticket
 from helpdesk.services.core import bus
 from helpdesk.services.insight.history import Post, StatusChange, figures
 
 T = Ticket.__table__
 M = Message.__table__
 E = Event.__table__
+C = SlaClock.__table__
 CHUNK = 500
 COLUMNS = ("first_reply_at", "first_reply_agent_id", "first_reply_seconds", "first_reply_business",
            "agent_replies", "reopens", "first_solved_at", "first_resolution_seconds",
            "first_resolution_business", "resolved_at", "resolution_seconds", "resolution_business",
-           "open_seconds", "pending_seconds", "on_hold_seconds")
+           "open_seconds", "pending_seconds", "on_hold_seconds",
+           "sla_reply_due_at", "sla_reply_met_at", "sla_resolve_due_at", "sla_resolve_met_at")
+CLOCKS = {"first_response": ("sla_reply_due_at", "sla_reply_met_at"),
+          "resolution": ("sla_resolve_due_at", "sla_resolve_met_at")}
 _PENDING = "insight_tickets"
 
 
@@ -39,14 +43,42 @@ def _touched(session: Session, event: bus.DomainEvent) -> None:
     bus.at_commit(session, "insight.columns", _flush_pending)
 
 
+@bus.subscribe("sla.reloaded")
+def _reloaded(session: Session, event: bus.DomainEvent) -> None:
+    """New SLA policies: clocks and calendars changed for every ticket not closed."""
+    session.flush()
+    refresh(session, session.execute(select(T.c.id).where(T.c.status != "closed")).scalars().all())
+
+
 @bus.subscribe("tickets.imported", "tickets.created")
 def _many(session: Session, event: bus.DomainEvent) -> None:
     """Imports and JSON Lines: their batches' tickets, created and updated."""
     created, updated = list(event.data.get("ids", ())), list(event.data.get("updated", ()))
     if not (created or updated):
         return
+    batches = session.info.setdefault("insight_batches", [])
+    batches.append((created, updated))
+    bus.at_commit(session, "insight.batches", _flush_batches)  # after the SLA clocks are in
+
+
+def _flush_batches(session: Session) -> None:
     session.flush()
-    refresh(session, _with_history(session, created) + updated)
+    for created, updated in session.info.pop("insight_batches", []):
+        worked = _with_history(session, created)
+        refresh(session, worked + updated)
+        _copy_clocks(session, sorted(set(created) - set(worked)))
+
+
+def _copy_clocks(session: Session, ids: list[int]) -> None:
+    """The SLA clock times of new tickets without history, in one UPDATE per chunk."""
+    for start in range(0, len(ids), CHUNK * 10):
+        chunk = ids[start:start + CHUNK * 10]
+        values = {}
+        for kind, (due, met) in CLOCKS.items():
+            values[due] = select(C.c.due_at).where(C.c.ticket_id == T.c.id, C.c.kind == kind).scalar_subquery()
+            values[met] = select(C.c.met_at).where(C.c.ticket_id == T.c.id, C.c.kind == kind).scalar_subquery()
+        session.execute(update(T).where(T.c.id.in_(chunk), T.c.sla_policy.is_not(None)).values(values)
+                        .execution_options(synchronize_session=False))
 
 
 def _with_history(session: Session, ids: list[int]) -> list[int]:
@@ -106,11 +138,17 @@ def refresh(session: Session, ticket_ids) -> None:
         for e in session.execute(select(E.c.ticket_id, E.c.at, E.c.old, E.c.new).where(
                 E.c.ticket_id.in_(chunk), E.c.entity == "ticket", E.c.field == "status").order_by(E.c.ticket_id, E.c.id)):
             changes[e.ticket_id].append(StatusChange(_aware(e.at), e.old or "new", e.new or "new"))
+        clocks: dict[int, dict] = {i: {} for i in chunk}
+        for c in session.execute(select(C.c.ticket_id, C.c.kind, C.c.due_at, C.c.met_at).where(
+                C.c.ticket_id.in_(chunk), C.c.kind.in_(tuple(CLOCKS)))):
+            due, met = CLOCKS[c.kind]
+            clocks[c.ticket_id][due], clocks[c.ticket_id][met] = _aware(c.due_at), _aware(c.met_at)
         updates = []
         for row in rows:
             business = _business(config, row.sla_policy, calendars)
             new = figures(_aware(row.created_at), row.status, _aware(row.solved_at), posts[row.id], changes[row.id],
                           business)
+            new.update({name: clocks[row.id].get(name) for pair in CLOCKS.values() for name in pair})
             if any(_same(getattr(row, k)) != _same(new[k]) for k in COLUMNS):
                 updates.append({"_id": row.id, **new})
         if updates:

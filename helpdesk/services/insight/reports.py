@@ -78,7 +78,7 @@ def summary(session: Session, sc: Scope) -> dict:
     groups = run(select(T.c.channel, T.c.priority, T.c.team_id, T.c.type, func.count(),
                         func.sum(case((and_(T.c.agent_replies == 0, T.c.merged_into_id.is_(None)), 1), else_=0)),
                         func.count(T.c.first_reply_seconds), func.sum(T.c.first_reply_seconds),
-                        func.sum(T.c.first_reply_business))
+                        func.sum(T.c.first_reply_business), *_sla_sums(sc))
                  .where(created_where).group_by(T.c.channel, T.c.priority, T.c.team_id, T.c.type)).all()
     created = sum(g[4] for g in groups)
     no_reply = sum(g[5] or 0 for g in groups)
@@ -122,7 +122,10 @@ def summary(session: Session, sc: Scope) -> dict:
     out["fcr"] = {"rate": _rate(fcr, with_reply), "count": fcr, "of": with_reply, "zero_reply": solved - with_reply,
                   "one_touch": {"rate": _rate(one_touch, solved), "count": one_touch, "of": solved}}
     out["reopen"] = reopens(session, sc, solved)
-    out["sla"] = sla(session, sc)
+    out["sla"] = {}
+    for n, kind in enumerate(("first_response", "resolution")):
+        achieved, breached = (sum(g[9 + 2 * n + k] or 0 for g in groups) for k in (0, 1))
+        out["sla"][kind] = {"achieved": achieved, "breached": breached, "rate": _rate(achieved, achieved + breached)}
     out["backlog"] = backlog(session, sc)["backlog"]
     counts = satisfaction.counts(session, sc.where, sc.period.start, sc.period.end)
     out["csat"] = satisfaction.csat_json(counts)
@@ -175,23 +178,16 @@ def reopens(session: Session, sc: Scope, solved: int) -> dict:
     return {"rate": _rate(tickets, solved), "tickets": tickets, "events": events}
 
 
-def sla(session: Session, sc: Scope) -> dict:
-    """Per clock of the tickets created in the period: achieved (met at or before due) over
-    achieved + breached (met late, or not met and past due now); one still in time is left out."""
-    achieved = and_(C.c.met_at.is_not(None), or_(C.c.due_at.is_(None), C.c.met_at <= C.c.due_at))
-    breached = or_(and_(C.c.met_at.is_not(None), C.c.due_at.is_not(None), C.c.met_at > C.c.due_at),
-                   and_(C.c.met_at.is_(None), C.c.due_at.is_not(None), C.c.due_at <= sc.now))
-    counted = select(C.c.kind, func.sum(case((achieved, 1), else_=0)), func.sum(case((breached, 1), else_=0)))
-    if sc.period.start is None and not sc.query and sc.period.end > sc.now:
-        counted = counted.select_from(C)  # every ticket: the clocks alone, from their covering index
-    else:
-        counted = counted.select_from(T.join(C, C.c.ticket_id == T.c.id)).where(_created(sc))
-    rows = session.execute(counted.where(C.c.kind.in_(("first_response", "resolution"))).group_by(C.c.kind)).all()
-    found = {kind: (a or 0, b or 0) for kind, a, b in rows}
-    out = {}
-    for kind in ("first_response", "resolution"):
-        a, b = found.get(kind, (0, 0))
-        out[kind] = {"achieved": a, "breached": b, "rate": _rate(a, a + b)}
+def _sla_sums(sc: Scope) -> list:
+    """Per clock (first response, resolution; copied on the ticket row): achieved = met at or
+    before due; breached = met after due, or not met and past due now (a running clock past
+    due counts before the sweep has fired it); one still in time is in neither."""
+    out = []
+    for due, met in ((T.c.sla_reply_due_at, T.c.sla_reply_met_at), (T.c.sla_resolve_due_at, T.c.sla_resolve_met_at)):
+        achieved = and_(met.is_not(None), or_(due.is_(None), met <= due))
+        breached = or_(and_(met.is_not(None), due.is_not(None), met > due),
+                       and_(met.is_(None), due.is_not(None), due <= sc.now))
+        out += [func.sum(case((achieved, 1), else_=0)), func.sum(case((breached, 1), else_=0))]
     return out
 
 
@@ -217,26 +213,27 @@ def backlog(session: Session, sc: Scope, at: datetime | None = None) -> dict:
         totals = count(T, T.c.status.in_(ACTIVE))
     else:
         plain = count(T, T.c.reopens == 0, or_(T.c.first_solved_at.is_(None), T.c.first_solved_at > at))
-        reopened = select(T.c.id).where(T.c.reopens > 0, T.c.created_at <= at)
-        changes = and_(E.c.entity == "ticket", E.c.field == "status", E.c.ticket_id.in_(reopened))
-        before = (select(E.c.ticket_id, E.c.new.label("st"),
-                         func.row_number().over(partition_by=E.c.ticket_id, order_by=E.c.id.desc()).label("n"))
-                  .where(changes, E.c.at <= at)).subquery()
-        after = (select(E.c.ticket_id, E.c.old.label("st"),
-                        func.row_number().over(partition_by=E.c.ticket_id, order_by=E.c.id).label("n"))
-                 .where(changes, E.c.at > at)).subquery()
-        source = T.outerjoin(before, and_(before.c.ticket_id == T.c.id, before.c.n == 1)) \
-                  .outerjoin(after, and_(after.c.ticket_id == T.c.id, after.c.n == 1))
-        status = func.coalesce(before.c.st, after.c.st, T.c.status)
-        totals = [a + b for a, b in zip(plain, count(source, T.c.reopens > 0, status.not_in(DONE)))]
+        status_changes = and_(E.c.ticket_id == T.c.id, E.c.entity == "ticket", E.c.field == "status")
+        before = select(E.c.new).where(status_changes, E.c.at <= at).order_by(E.c.id.desc()).limit(1)
+        after = select(E.c.old).where(status_changes, E.c.at > at).order_by(E.c.id).limit(1)
+        then = (select(T.c.created_at, func.coalesce(before.scalar_subquery(), after.scalar_subquery(),
+                                                      T.c.status).label("st"))
+                .where(T.c.reopens > 0, T.c.created_at <= at, sc.where)).subquery()
+        age_then = _age_seconds(session, at, then.c.created_at)
+        again = [case((age_then < DAY, 1), else_=0), case((and_(age_then >= DAY, age_then < 3 * DAY), 1), else_=0),
+                 case((and_(age_then >= 3 * DAY, age_then < 7 * DAY), 1), else_=0),
+                 case((age_then >= 7 * DAY, 1), else_=0)]
+        row = session.execute(select(func.count(), *(func.sum(b) for b in again)).where(then.c.st.not_in(DONE))).one()
+        totals = [a + int(b or 0) for a, b in zip(plain, row)]
     return {"at": at.isoformat(), "backlog": {"total": totals[0], **dict(zip(BUCKETS, totals[1:]))}}
 
 
-def _age_seconds(session: Session, at: datetime):
+def _age_seconds(session: Session, at: datetime, created=None):
+    created = T.c.created_at if created is None else created
     if session.get_bind().dialect.name == "sqlite":
         naive = at.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
-        return (func.julianday(naive) - func.julianday(T.c.created_at)) * DAY
-    return func.extract("epoch", at - T.c.created_at)
+        return (func.julianday(naive) - func.julianday(created)) * DAY
+    return func.extract("epoch", at - created)
 
 
 # -- heatmap ---------------------------------------------------------------------------
