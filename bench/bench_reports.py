@@ -107,7 +107,9 @@ def run(tickets: int, runs: int) -> list[Result]:
     def summary(start):
         def go():
             with desk.read() as s:
-                sc = reports.scope(s, SYSTEM, Period(start, END, "bench"), now=END)
+                # no period given: the whole history, as `helpdesk report summary` with no options
+                period = Period(start, END + timedelta(microseconds=1), "bench", whole=start is None)
+                sc = reports.scope(s, SYSTEM, period, now=END)
                 return reports.summary(s, sc)
         return go
 

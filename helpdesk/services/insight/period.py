@@ -23,7 +23,7 @@ class Period:
     start: datetime | None  # None: from the first ticket
     end: datetime  # exclusive
     label: str
-
+    whole: bool = False  # all of the history: no time condition at all
     def to_json(self) -> dict:
         return {"from": self.start.isoformat() if self.start else None, "to": self.end.isoformat(),
                 "label": self.label}
@@ -91,4 +91,4 @@ def resolve(*, period: str | None, start: str | None, end: str | None, tz: ZoneI
     if lo is not None and hi <= lo:
         raise Invalid(f"--to ({end or 'now'}) is not after --from ({start})", field="to")
     label = f"{start or 'start'} .. {end or 'now'}"
-    return Period(lo, hi, label if (start or end) else "all time")
+    return Period(lo, hi, label if (start or end) else "all time", whole=not (start or end))

@@ -43,6 +43,8 @@ class Scope:
     query: str = ""
 
     def within(self, column):
+        if self.period.whole:
+            return true()
         lo = column >= self.period.start if self.period.start is not None else true()
         return and_(lo, column < self.period.end)
 

@@ -105,3 +105,25 @@ def test_spreadsheet_import_keeps_the_columns_right(story, desk, crew, tmp_path)
     assert solved.resolution_seconds == int((solved.solved_at - solved.created_at).total_seconds())
     assert rows["无法登录"].resolution_seconds is None
     same(desk)
+
+
+def test_loading_new_sla_policies_works_business_times_out_again(story, desk, crew):
+    from helpdesk.services.sla.loading import load_policies
+
+    tid = story.create(local("2026-03-06 17:00"))  # Friday evening, office calendar
+    story.reply(local("2026-03-09 10:00"), tid)
+    assert story.row(tid).first_reply_business == 2 * H
+    always = """
+[calendars.always]
+timezone = "UTC"
+hours = "24x7"
+
+[[policies]]
+name = "Always"
+match = ""
+calendar = "always"
+first_response = "1h"
+"""
+    story.at(local("2026-03-10 10:00"), lambda s: load_policies(s, crew.admin, always, source="always.toml"))
+    assert story.row(tid).first_reply_business == 65 * H
+    same(desk)
