@@ -127,3 +127,38 @@ first_response = "1h"
     story.at(local("2026-03-10 10:00"), lambda s: load_policies(s, crew.admin, always, source="always.toml"))
     assert story.row(tid).first_reply_business == 65 * H
     same(desk)
+
+
+def test_migration_0010_backfills_an_existing_desk_from_its_history(tmp_path):
+    """A desk at 0005 with history (rows written as that schema had them) upgraded to head:
+    every ticket's figures are worked out from its messages and status changes."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from helpdesk.db import alembic_config
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config()
+    cfg.attributes["engine"] = engine
+    command.upgrade(cfg, "0005")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO agent (id, email, name, role, skills, active, created_at, away, routed_turn) "
+                          "VALUES (1, 'bob@example.com', 'Bob', 'agent', '[]', 1, '2026-03-01 00:00:00', 0, 0)"))
+        conn.execute(text("INSERT INTO ticket (id, subject, status, priority, channel, fields, created_at, updated_at, "
+                          "version) VALUES (1, 'x', 'open', 'normal', 'email', '{}', '2026-03-02 01:00:00', "
+                          "'2026-03-02 05:00:00', 4)"))
+        for mid, agent, at in ((1, None, "2026-03-02 01:00:00"), (2, 1, "2026-03-02 02:00:00")):
+            conn.execute(text("INSERT INTO message (id, ticket_id, kind, author_agent_id, author_contact_id, body, "
+                              "headers, created_at) VALUES (:id, 1, 'reply', :agent, NULL, 'b', '{}', :at)"),
+                         {"id": mid, "agent": agent, "at": at})
+        for old, new, at in (("new", "open", "2026-03-02 02:00:00"), ("open", "solved", "2026-03-02 03:00:00"),
+                             ("solved", "open", "2026-03-02 05:00:00")):
+            conn.execute(text("INSERT INTO event (ticket_id, entity, entity_id, at, actor, field, old, new) "
+                              "VALUES (1, 'ticket', 1, :at, 'bob', 'status', :old, :new)"),
+                         {"old": old, "new": new, "at": at})
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT agent_replies, reopens, first_reply_seconds, first_resolution_seconds, "
+                                "resolution_seconds, open_seconds FROM ticket WHERE id = 1")).one()
+    assert tuple(row) == (1, 1, H, 2 * H, None, 2 * H)
+    engine.dispose()
