@@ -54,7 +54,7 @@ class InsightScreen(Screen):
         yield Static(id="insight-header")
         with Horizontal(id="insight-tiles"):
             for key, label in (("created", "Created"), ("solved", "Solved"), ("first", "First reply"),
-                               ("resolution", "Resolution"), ("fcr", "FCR"), ("sla", "SLA reply"),
+                               ("resolution", "Resolved in"), ("fcr", "FCR"), ("sla", "SLA reply"),
                                ("reopen", "Reopens"), ("backlog", "Backlog"), ("csat", "CSAT")):
                 yield Tile(label, id=f"tile-{key}")
         with Horizontal(id="insight-middle"):
@@ -154,9 +154,9 @@ class InsightScreen(Screen):
         self.query_one("#spark-created", Sparkline).data = trend["created"]
         self.query_one("#spark-solved", Sparkline).data = trend["solved"]
         self.query_one("#insight-sla", Bars).show("SLA attainment", [
-            (name.replace("_", " "), (v["rate"] or 0) * 100,
-             pct(v['rate'])) for name, v in sla.items()], top=100, colour="green", width=10,
-            note="achieved of achieved + breached")
+            ({"first_response": "reply", "resolution": "resolve"}[name], (v["rate"] or 0) * 100,
+             pct(v['rate'])) for name, v in sla.items()], top=100, colour="green", width=8,
+            note="achieved / (achieved + breached)")
         b = s["backlog"]
         self.query_one("#insight-backlog", Bars).show("Backlog by age", [
             ("< 24h", b["under_24h"], str(b["under_24h"])), ("1-3 days", b["d1_3"], str(b["d1_3"])),
