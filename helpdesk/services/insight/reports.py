@@ -65,7 +65,7 @@ def _created(s: Scope):
 
 
 def _solved(s: Scope):
-    return and_(s.within(T.c.resolved_at), T.c.merged_into_id.is_(None), s.where)
+    return and_(T.c.resolved_at.is_not(None), s.within(T.c.resolved_at), T.c.merged_into_id.is_(None), s.where)
 
 
 # -- summary -------------------------------------------------------------------------
@@ -257,10 +257,11 @@ def heatmap(session: Session, sc: Scope) -> dict:
 def agents(session: Session, sc: Scope) -> dict:
     """Per agent: public replies written in the period, tickets solved in the period (held by
     them now), first replies given in the period with their mean times, CSAT at rating time."""
-    replies = dict(session.execute(
-        select(M.c.author_agent_id, func.count()).select_from(M.join(T, T.c.id == M.c.ticket_id))
-        .where(M.c.kind == "reply", M.c.author_agent_id.is_not(None), sc.within(M.c.created_at), sc.where)
-        .group_by(M.c.author_agent_id)).all())
+    written = select(M.c.author_agent_id, func.count()).where(
+        M.c.kind == "reply", M.c.author_agent_id.is_not(None), sc.within(M.c.created_at))
+    if sc.query:  # only then does a message need its ticket
+        written = written.select_from(M.join(T, T.c.id == M.c.ticket_id)).where(sc.where)
+    replies = dict(session.execute(written.group_by(M.c.author_agent_id)).all())
     solved = dict(session.execute(select(T.c.assignee_id, func.count()).where(_solved(sc), T.c.assignee_id.is_not(None))
                                   .group_by(T.c.assignee_id)).all())
     firsts = {r[0]: r[1:] for r in session.execute(

@@ -94,6 +94,16 @@ def test_period_months_are_cut_at_midnight_in_the_desk_time_zone(story):
     assert inside != outside
 
 
+def test_all_of_the_history_counts_only_solved_tickets_as_solved(story):
+    t = local("2026-03-02 10:00")
+    done, waiting = story.create(t), story.create(t)
+    story.status(t + timedelta(hours=1), done, "solved")
+    out = story.report(now=local("2026-03-10 12:00"))
+    assert out["period"]["label"] == "all time"
+    assert (out["created"], out["solved"], out["backlog"]["total"]) == (2, 1, 1)
+    assert waiting
+
+
 def test_no_surveys_on_this_desk_reports_csat_and_nps_as_null(story):
     out = story.report(now=local("2026-03-10 12:00"))
     assert out["csat"] is None and out["nps"] is None
