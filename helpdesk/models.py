@@ -151,6 +151,8 @@ class Ticket(_Table, table=True):
         Index("ix_ticket_insight_volume", *INSIGHT_VOLUME),
         Index("ix_ticket_insight_resolved", *INSIGHT_RESOLVED),
         Index("ix_ticket_status_created", "status", "created_at"),
+        Index("ix_ticket_first_reply_at", "first_reply_at", "first_reply_agent_id", "first_reply_seconds",
+              "first_reply_business"),
         Index("ix_ticket_first_reply_seconds", "first_reply_seconds", "created_at"),
         Index("ix_ticket_first_reply_business", "first_reply_business", "created_at"),
         Index("ix_ticket_resolution_seconds", "resolution_seconds", "resolved_at", "merged_into_id"),
@@ -263,6 +265,7 @@ class TicketFollower(_Table, table=True):
 
 
 class Message(_Table, table=True):
+    __table_args__ = (Index("ix_message_created_at", "created_at", "kind", "author_agent_id"),)  # replies by time
     id: Optional[int] = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     kind: str = "reply"
@@ -273,7 +276,7 @@ class Message(_Table, table=True):
     channel: Optional[str] = None
     mail_message_id: Optional[str] = Field(default=None, index=True)
     headers: dict = json_col(dict)
-    created_at: datetime = ts(nullable=False, index=True)
+    created_at: datetime = ts(nullable=False)
 
 
 class Attachment(_Table, table=True):

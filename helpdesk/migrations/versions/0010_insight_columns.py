@@ -28,6 +28,8 @@ _INDEXES = {
                                    'resolution_business', 'first_resolution_seconds', 'first_resolution_business',
                                    'open_seconds', 'pending_seconds', 'on_hold_seconds', 'assignee_id'],
     'ix_ticket_status_created': ['status', 'created_at'],
+    'ix_ticket_first_reply_at': ['first_reply_at', 'first_reply_agent_id', 'first_reply_seconds',
+                                 'first_reply_business'],
     'ix_ticket_first_reply_seconds': ['first_reply_seconds', 'created_at'],
     'ix_ticket_first_reply_business': ['first_reply_business', 'created_at'],
     'ix_ticket_resolution_seconds': ['resolution_seconds', 'resolved_at', 'merged_into_id'],
@@ -45,7 +47,7 @@ def upgrade() -> None:
         for name in _COUNTS:
             batch.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default='0'))
     with op.batch_alter_table('message') as batch:
-        batch.create_index('ix_message_created_at', ['created_at'])
+        batch.create_index('ix_message_created_at', ['created_at', 'kind', 'author_agent_id'])
     op.create_index('ix_event_reopen', 'event', ['at', 'ticket_id'], sqlite_where=sa.text(_REOPEN_WHERE),
                     postgresql_where=sa.text(_REOPEN_WHERE))
     op.create_index('ix_sla_clock_outcome', 'sla_clock', ['ticket_id', 'kind', 'met_at', 'due_at'])
