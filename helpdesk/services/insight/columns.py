@@ -65,8 +65,37 @@ def _flush_batches(session: Session) -> None:
     session.flush()
     for created, updated in session.info.pop("insight_batches", []):
         worked = _with_history(session, created)
-        refresh(session, worked + updated)
+        done = _solved_without_history(session, worked)
+        refresh(session, sorted(set(worked) - done) + updated)
         _copy_clocks(session, sorted(set(created) - set(worked)))
+
+
+def _solved_without_history(session: Session, ids: list[int]) -> set[int]:
+    """New tickets that came solved or closed (a sheet's history) with no replies, no status
+    changes and no SLA policy: their figures are their creation and solve times alone
+    (`history.figures` with empty histories), written in one executemany, not worked out
+    one by one."""
+    done: set[int] = set()
+    for start in range(0, len(ids), CHUNK * 10):
+        chunk = ids[start:start + CHUNK * 10]
+        replied = select(M.c.id).where(M.c.ticket_id == T.c.id, M.c.kind == "reply", M.c.author_agent_id.is_not(None))
+        changed = select(E.c.id).where(E.c.ticket_id == T.c.id, E.c.field == "status")
+        rows = session.execute(select(T.c.id, T.c.created_at, T.c.solved_at).where(
+            T.c.id.in_(chunk), T.c.status.in_(("solved", "closed")), T.c.sla_policy.is_(None),
+            ~replied.exists(), ~changed.exists())).all()
+        values = []
+        for tid, created, solved in rows:
+            created, solved = _aware(created), _aware(solved) or _aware(created)
+            seconds = max(0, int((solved - created).total_seconds()))
+            values.append({"_id": tid, "first_solved_at": solved, "resolved_at": solved,
+                           "first_resolution_seconds": seconds, "first_resolution_business": seconds,
+                           "resolution_seconds": seconds, "resolution_business": seconds})
+            done.add(tid)
+        if values:
+            session.execute(update(T).where(T.c.id == bindparam("_id")).values(
+                {k: bindparam(k) for k in values[0] if k != "_id"}).execution_options(synchronize_session=False),
+                values)
+    return done
 
 
 def _copy_clocks(session: Session, ids: list[int]) -> None:
