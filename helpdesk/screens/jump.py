@@ -13,6 +13,9 @@ from textual.widgets import Static
 from helpdesk.text import literal
 
 
+INSIGHT = "i"  # `g` then `i`: the insight dashboard (no queue gets this letter)
+
+
 class JumpScreen(ModalScreen[str | None]):
     """Shows the queues' letters; dismisses with the chosen queue's key."""
 
@@ -26,11 +29,16 @@ class JumpScreen(ModalScreen[str | None]):
         text = Text()
         for q in self.queues:
             text.append(f" {q.letter} ", Style(bold=True, reverse=True)).append(" " + literal(q.title) + "\n")
+        text.append(f" {INSIGHT} ", Style(bold=True, reverse=True)).append(" Insight dashboard\n")
         with Vertical(id="jump", classes="dialog-box"):
             yield Static(Text("Go to queue"), classes="dialog-title")
             yield Static(text)
 
     def on_key(self, event: events.Key) -> None:
+        if event.character == INSIGHT:
+            event.stop()
+            self.dismiss("insight")
+            return
         for q in self.queues:
             if event.character == q.letter:
                 event.stop()

@@ -531,7 +531,18 @@ class QueueScreen(TicketActions, Screen):
     def action_jump(self) -> None:
         from helpdesk.screens.jump import JumpScreen
 
-        self.app.push_screen(JumpScreen(self.queues), lambda key: key and self.open_queue(key))
+        self.app.push_screen(JumpScreen(self.queues), self._jumped)
+
+    def _jumped(self, key: str | None) -> None:
+        if key == "insight":
+            self.action_insight()
+        elif key:
+            self.open_queue(key)
+
+    def action_insight(self) -> None:
+        from helpdesk.screens.insight import InsightScreen
+
+        self.app.push_screen(InsightScreen())
 
     def action_sort(self) -> None:
         if self.view is None:

@@ -71,7 +71,7 @@ def list_queues(session: Session, actor: Actor) -> list[Queue]:
 
 def with_letters(queues: list[Queue]) -> list[Queue]:
     """Give every queue without a letter the first free letter of its title, else a digit."""
-    taken = {q.letter for q in queues if q.letter}
+    taken = {q.letter for q in queues if q.letter} | {"i"}  # `g i`: the insight dashboard
     out = []
     for q in queues:
         if not q.letter:
