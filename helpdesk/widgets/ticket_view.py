@@ -64,11 +64,89 @@ def fields_table(t: dict, now: datetime, palette: Palette) -> Table:
     ]
     if t.get("merged_into"):
         rows.append(("Merged into", Text(f"#{t['merged_into']}")))
-    for key, value in sorted((t.get("fields") or {}).items()):
+    form = t.get("form")
+    if form:
+        rows[3:3] = process_rows(form.get("process"), palette)  # after Type: where it is, who must act
+        free = form.get("other_fields") or {}  # the typed ones have a section of their own
+    else:
+        free = t.get("fields") or {}
+    for key, value in sorted(free.items()):
         rows.append((literal(key), line(value)))
     for label, value in rows:
         grid.add_row(label, value)
     return grid
+
+
+def field_label(spec: dict) -> str:
+    """The label a type gives a field ("退款金额 / refund amount"), else its key."""
+    return literal(spec.get("label") or spec["key"])
+
+
+def typed_fields(form: dict, palette: Palette) -> RenderableType:
+    """The type's fields under a heading, in a grid of their own (their labels are longer)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style=Style(dim=True), no_wrap=True, max_width=32, overflow="ellipsis")
+    grid.add_column()
+    for label, value in typed_field_rows(form, palette):
+        grid.add_row(label, value)
+    heading = Text("Fields · ", Style(bold=True)) + Text(literal(form["type"]), Style(bold=True))
+    heading += Text("  f edits", Style(dim=True))
+    if not form.get("fields"):
+        return Padding(Group(heading, Text("This type has no fields.", Style(dim=True))), (1, 0))
+    return Padding(Group(heading, grid), (1, 0))
+
+
+def typed_field_rows(form: dict, palette: Palette) -> list[tuple[str, Text]]:
+    """The type's fields in its order; an empty required one says so, an empty one a
+    later status needs says which (so nobody learns it from a refused solve)."""
+    rows = []
+    for spec in form.get("fields") or []:
+        value = spec.get("value")
+        if value not in (None, ""):
+            shown = line(value)
+        elif spec.get("missing"):
+            shown = Text("— required", palette.breached)
+        elif spec.get("required_for"):
+            shown = Text("—", Style(dim=True)) + Text(f" needed to be {' / '.join(spec['required_for'])}",
+                                                       palette.warning)
+        else:
+            shown = Text("—", Style(dim=True))
+        rows.append((field_label(spec), shown))
+    return rows
+
+
+def process_rows(process: dict | None, palette: Palette) -> list[tuple[str, Text]]:
+    """Stage 2 of 4 with the process line, and the approval the stage waits for."""
+    if not process:
+        return []
+    stage = process.get("stage")
+    head = Text(f"{process['number']} of {process['count']} · ", Style(dim=True)) + line(stage) if stage \
+        else Text("not started", Style(dim=True))
+    path = Text()
+    for n, name in enumerate(process["stages"]):
+        if n:
+            path.append(" → ", Style(dim=True))
+        path.append_text(Text(literal(name), palette.accent if name == stage else Style(dim=True)))
+    rows = [("Stage", head), ("", path)]
+    approval = process.get("approval")
+    if approval:
+        state = approval.get("state") or "pending"
+        text = Text(state, {"pending": palette.warning, "declined": palette.breached}.get(state, palette.running))
+        text.append(f" · {approval['yes']} of {approval['needed']}", Style(dim=True))
+        if state == "pending" and approval.get("waiting_for"):
+            text.append(" · waiting for ", Style(dim=True)).append_text(line(", ".join(approval["waiting_for"])))
+        rows.append(("Approval", text))
+        last = (approval.get("votes") or [])[-1:]
+        for vote in last:
+            said = Text("yes" if vote["approved"] else "no", palette.running if vote["approved"] else palette.breached)
+            said = line(vote["voter"]) + Text(" said ") + said
+            if vote.get("comment"):
+                said += Text(": ") + line(vote["comment"])
+            rows.append(("", said))
+    elif process.get("outcome") == "declined":
+        rows.append(("Approval", Text("declined", palette.breached) + Text(" · sent back; the timeline says why",
+                                                                           Style(dim=True))))
+    return rows
 
 
 def sla_lines(clocks: dict, now: datetime, palette: Palette) -> list[tuple[str, Text]]:
@@ -180,7 +258,8 @@ def head_renderable(t: dict, now: datetime, palette: Palette) -> RenderableType:
 def detail_renderable(t: dict, card: dict | None, *, show_events: bool, now: datetime,
                       palette: Palette) -> RenderableType:
     """Everything below the fields and clocks: requester, conversation, timeline."""
-    parts: list[RenderableType] = [requester_panel(card)]
+    parts: list[RenderableType] = [typed_fields(t["form"], palette)] if t.get("form") else []
+    parts.append(requester_panel(card))
     messages = t.get("messages") or []
     parts.append(Text(f"Conversation ({len(messages)})", Style(bold=True, underline=True)))
     parts += [message_panel(m, now, palette) for m in messages] or [Text("No messages yet.", Style(dim=True))]
