@@ -67,11 +67,8 @@ def fields_table(t: dict, now: datetime, palette: Palette) -> Table:
     form = t.get("form")
     if form:
         rows[3:3] = process_rows(form.get("process"), palette)  # after Type: where it is, who must act
-        free = form.get("other_fields") or {}  # the typed ones have a section of their own
-    else:
-        free = t.get("fields") or {}
-    for key, value in sorted(free.items()):
-        rows.append((literal(key), line(value)))
+    else:  # a type's fields, and the free ones after them, have a section of their own
+        rows += [(literal(key), line(value)) for key, value in sorted((t.get("fields") or {}).items())]
     for label, value in rows:
         grid.add_row(label, value)
     return grid
@@ -89,9 +86,11 @@ def typed_fields(form: dict, palette: Palette) -> RenderableType:
     grid.add_column()
     for label, value in typed_field_rows(form, palette):
         grid.add_row(label, value)
+    for key, value in (form.get("other_fields") or {}).items():  # free fields the type does not list
+        grid.add_row(literal(key), line(value))
     heading = Text("Fields · ", Style(bold=True)) + Text(literal(form["type"]), Style(bold=True))
     heading += Text("  f edits", Style(dim=True))
-    if not form.get("fields"):
+    if not form.get("fields") and not form.get("other_fields"):
         return Padding(Group(heading, Text("This type has no fields.", Style(dim=True))), (1, 0))
     return Padding(Group(heading, grid), (1, 0))
 
