@@ -155,7 +155,6 @@ class FieldsScreen(ModalScreen[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="fields")
     def save(self, changed: dict, version: int | None) -> None:
         from helpdesk.errors import Conflict, HelpdeskError
-        from helpdesk.screens.actions import describe_single
         from helpdesk.services.tickets.lifecycle import TicketChanges, update_ticket
 
         app, tid = self.app, self.ticket_id
@@ -168,7 +167,9 @@ class FieldsScreen(ModalScreen[bool]):
         except HelpdeskError as exc:
             self.post_message(self.Refused(exc.message, None))
             return
-        self.post_message(self.Saved(describe_single(tid, diff)))
+        changed_now = [f"{name.removeprefix('field.')} → {new if new is not None else 'none'}"
+                       for name, (_, new) in diff.items()]
+        self.post_message(self.Saved(f"#{tid}: " + (", ".join(changed_now) or "nothing changed")))
 
     def on_fields_screen_saved(self, message: Saved) -> None:
         self.saving = False

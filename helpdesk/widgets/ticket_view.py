@@ -307,7 +307,10 @@ class TicketView(VerticalScroll):
 
     def tick(self, now: datetime, palette: Palette) -> None:
         """Redraw the SLA lines when their text changed; the same number of lines, so no layout pass."""
-        sla = self.query_one("#detail-sla", Static)
+        found = self.query("#detail-sla")
+        if not found:  # a tick between mounting the view and composing its parts
+            return
+        sla = found.first(Static)
         if self.ticket is None:
             if self._sla_plain != "":
                 sla.update("")

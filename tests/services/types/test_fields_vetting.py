@@ -40,3 +40,14 @@ def test_recurring_values_are_stored_as_the_type_spells_them_on_every_line(desk,
         assert t.type == "售后维修"
         assert (t.fields["under_warranty"], t.fields["fault"], t.fields["parts_cost"]) == ("true", "屏幕, 电池", "1200")
     assert made[2].type == "question"
+
+
+def test_tickets_made_from_json_lines_start_their_types_process(desk, shop):  # noqa: F811
+    from helpdesk.services.types.progress import stages_view
+
+    ids = desk.write(lambda s: create_from_lines(s, shop["agent"], lines(
+        {"subject": "a", "type": "退货退款", "fields": GOOD}, {"subject": "b", "type": "question"})))
+    with desk.read() as s:
+        first, plain = get_ticket(s, ids[0]), get_ticket(s, ids[1])
+        assert (first.stage, plain.stage) == ("客服受理", None)
+        assert stages_view(s, ids[0])["moves"] == ["仓储拦截"]
