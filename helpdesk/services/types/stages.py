@@ -116,9 +116,10 @@ def on_created(session: Session, event: bus.DomainEvent) -> None:
         _start(session, event.actor, ticket, kind)
 
 
-@bus.subscribe("tickets.created", "tickets.imported")
+@bus.subscribe("tickets.created")
 def on_many_created(session: Session, event: bus.DomainEvent) -> None:
-    """Tickets made in bulk (JSON Lines, imports) start their type's process as one made alone does."""
+    """Tickets made from JSON Lines start their type's process as one made alone does, unless
+    they arrive solved or closed (history). An import starts none (docs/types.md)."""
     from helpdesk.services.types.catalog import stored_types
 
     staged_types = {key: kind for key, kind in stored_types(session).items() if kind.stages}
@@ -128,7 +129,8 @@ def on_many_created(session: Session, event: bus.DomainEvent) -> None:
     names = [kind.name for kind in staged_types.values()]
     for start in range(0, len(ids), 500):
         for ticket in session.execute(select(Ticket).where(Ticket.id.in_(ids[start:start + 500]),
-                                                           Ticket.type.in_(names), Ticket.stage.is_(None))).scalars():
+                                                           Ticket.type.in_(names), Ticket.stage.is_(None),
+                                                           Ticket.status.not_in(DONE))).scalars():
             _start(session, event.actor, ticket, staged_types[ticket.type.casefold()])
 
 

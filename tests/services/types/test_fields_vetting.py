@@ -46,8 +46,9 @@ def test_tickets_made_from_json_lines_start_their_types_process(desk, shop):  # 
     from helpdesk.services.types.progress import stages_view
 
     ids = desk.write(lambda s: create_from_lines(s, shop["agent"], lines(
-        {"subject": "a", "type": "退货退款", "fields": GOOD}, {"subject": "b", "type": "question"})))
+        {"subject": "a", "type": "退货退款", "fields": GOOD}, {"subject": "b", "type": "question"},
+        {"subject": "c", "type": "退货退款", "status": "solved", "fields": {**GOOD, "refund_txn_id": "T1"}})))
     with desk.read() as s:
-        first, plain = get_ticket(s, ids[0]), get_ticket(s, ids[1])
-        assert (first.stage, plain.stage) == ("客服受理", None)
+        first, plain, history = (get_ticket(s, i) for i in ids)
+        assert (first.stage, plain.stage, history.stage) == ("客服受理", None, None)
         assert stages_view(s, ids[0])["moves"] == ["仓储拦截"]
