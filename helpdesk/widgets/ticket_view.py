@@ -79,20 +79,33 @@ def field_label(spec: dict) -> str:
     return literal(spec.get("label") or spec["key"])
 
 
+class _FieldsGrid:
+    """The typed fields' grid: labels get up to 45% of the width the pane has, so a long
+    bilingual label ("退款流水号 / refund transaction") shows whole on a wide screen and is
+    cut short, rather than squeezing the value, in the narrow preview."""
+
+    def __init__(self, rows: list[tuple[str, Text]]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console, options):
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style=Style(dim=True), no_wrap=True, overflow="ellipsis",
+                        max_width=max(LABEL_WIDTH, options.max_width * 45 // 100))
+        grid.add_column()
+        for label, value in self.rows:
+            grid.add_row(label, value)
+        yield grid
+
+
 def typed_fields(form: dict, palette: Palette) -> RenderableType:
-    """The type's fields under a heading, in a grid of their own (their labels are longer)."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style=Style(dim=True), no_wrap=True, max_width=32, overflow="ellipsis")
-    grid.add_column()
-    for label, value in typed_field_rows(form, palette):
-        grid.add_row(label, value)
-    for key, value in (form.get("other_fields") or {}).items():  # free fields the type does not list
-        grid.add_row(literal(key), line(value))
+    """The type's fields under a heading, then the free fields the type does not list."""
+    rows = typed_field_rows(form, palette)
+    rows += [(literal(key), line(value)) for key, value in (form.get("other_fields") or {}).items()]
     heading = Text("Fields · ", Style(bold=True)) + Text(literal(form["type"]), Style(bold=True))
     heading += Text("  f edits", Style(dim=True))
-    if not form.get("fields") and not form.get("other_fields"):
+    if not rows:
         return Padding(Group(heading, Text("This type has no fields.", Style(dim=True))), (1, 0))
-    return Padding(Group(heading, grid), (1, 0))
+    return Padding(Group(heading, _FieldsGrid(rows)), (1, 0))
 
 
 def typed_field_rows(form: dict, palette: Palette) -> list[tuple[str, Text]]:
