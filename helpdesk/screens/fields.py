@@ -93,12 +93,16 @@ class FieldsScreen(ModalScreen[bool]):
         yield Label(label, classes="field-label")
         if spec.kind == "choice":
             options = [(Text(literal(o)), o) for o in spec.options]
-            yield Select(options, value=value if value in spec.options else Select.NULL, prompt="—",
-                         id=wid, classes="field-input", compact=True)
+            if value and value not in spec.options:  # held from before the options changed: kept unless changed
+                options.append((Text(literal(value)) + Text(" (no longer an option)", "dim"), value))
+            yield Select(options, value=value or Select.NULL, prompt="—", id=wid, classes="field-input",
+                         compact=True)
         elif spec.kind == "multi":
-            chosen = set(split_multi(value))
-            yield SelectionList[str](*[(Text(literal(o)), o, o in chosen) for o in spec.options],
-                                     id=wid, classes="field-input field-multi")
+            chosen = split_multi(value)
+            items = [(Text(literal(o)), o, o in chosen) for o in spec.options]
+            items += [(Text(literal(o)) + Text(" (no longer an option)", "dim"), o, True)
+                      for o in chosen if o not in spec.options]
+            yield SelectionList[str](*items, id=wid, classes="field-input field-multi")
         else:
             hint = PLACEHOLDERS.get(spec.kind, "")
             if spec.kind == "number" and (spec.min is not None or spec.max is not None):
@@ -133,7 +137,8 @@ class FieldsScreen(ModalScreen[bool]):
                 picked = set(widget.selected)
                 if picked == set(split_multi(before)):
                     continue
-                after = ", ".join(o for o in spec.options if o in picked) or None
+                kept = [o for o in split_multi(before) if o in picked and o not in spec.options]
+                after = ", ".join([*(o for o in spec.options if o in picked), *kept]) or None
             else:
                 after = widget.value.strip() or None
             if after != before:

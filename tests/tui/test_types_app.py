@@ -280,3 +280,22 @@ async def test_A_approves_and_a_decline_needs_a_comment_and_goes_back(make_app, 
         await settle(pilot)
         assert "approved · 1 of 1" in pane(screen)
     assert ticket(demo_desk, tid).approval == "approved"
+
+
+async def test_a_value_the_options_no_longer_list_is_kept_when_other_fields_change(make_app, demo_desk):
+    typed_desk(demo_desk)
+    tid = refund(demo_desk, reason="不想要了")
+    as_(demo_desk, ADMIN, lambda s, a: load_types_file(s, a, EXAMPLE.replace(
+        'options = ["质量问题", "发错货", "不想要了"]', 'options = ["质量问题", "发错货"]')))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_ticket(pilot, tid)
+        await pilot.press("f")
+        await settle(pilot)
+        form = app.screen
+        assert form.query_one("#field-2", Select).value == "不想要了"
+        form.query_one("#field-1").value = "10"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, FieldsScreen)
+    assert ticket(demo_desk, tid).fields == {"order_no": "SO-1", "refund_amount": "10", "reason": "不想要了"}
