@@ -1,5 +1,5 @@
 """Request types in the app: the pane shows the type's fields, stage and approval; `f` edits
-the fields with the widget of their kind, `S` moves stages, `A` approves or declines."""
+the fields with the widget of their kind, `w` moves stages, `A` approves or declines."""
 
 from __future__ import annotations
 
@@ -217,13 +217,13 @@ async def test_someone_elses_change_is_refused_then_saved_on_a_second_ctrl_s(mak
     assert after.fields["refund_amount"] == "88" and after.priority == "high"
 
 
-async def test_S_moves_to_an_allowed_stage_and_the_team_rule_is_the_services(make_app, demo_desk):
+async def test_w_moves_to_an_allowed_stage_and_the_team_rule_is_the_services(make_app, demo_desk):
     typed_desk(demo_desk)
     tid = refund(demo_desk)
     app = make_app(who=ADMIN)  # Mei is not in the warehouse
     async with app.run_test(size=(120, 40)) as pilot:
         await open_ticket(pilot, tid)
-        await pilot.press("S")
+        await pilot.press("w")
         await settle(pilot)
         assert isinstance(app.screen, PickerScreen)
         assert [c.value for c in app.screen.choices] == ["仓储拦截"]
@@ -234,11 +234,11 @@ async def test_S_moves_to_an_allowed_stage_and_the_team_rule_is_the_services(mak
     app = make_app(who=TOM)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_ticket(pilot, tid)
-        await pilot.press("S", "enter")
+        await pilot.press("w", "enter")
         await settle(pilot)
         assert ticket(demo_desk, tid).stage == "仓储拦截"
         assert "2 of 4 · 仓储拦截" in pane(screen)
-        await pilot.press("S")
+        await pilot.press("w")
         await settle(pilot)
         assert [(c.value, c.hint) for c in app.screen.choices] == [("财务退款", "next"), ("客服受理", "back one")]
 
@@ -251,7 +251,7 @@ async def test_A_approves_and_a_decline_needs_a_comment_and_goes_back(make_app, 
     app = make_app(who=TOM)  # not an approver
     async with app.run_test(size=(120, 40)) as pilot:
         await open_ticket(pilot, tid)
-        await pilot.press("S")
+        await pilot.press("w")
         await settle(pilot)
         assert not isinstance(app.screen, PickerScreen)
         assert any("cannot leave 财务退款 before it is approved (waiting for finance" in t for t in toasts(app))
