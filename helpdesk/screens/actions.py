@@ -341,7 +341,8 @@ class TicketActions:
                 n = process["stages"].index(name)
                 hint = "next" if n == at + 1 else "back one" if n == at - 1 else f"stage {n + 1}"
                 choices.append(Choice(f"{'→' if n > at else '←'} {name}", name, hint))
-            self.app.push_screen(PickerScreen(f"Move #{tid} from {process['stage']} to", choices),
+            title = f"Move #{tid} from {process['stage']} to" if process["stage"] else f"Start #{tid}'s process at"
+            self.app.push_screen(PickerScreen(title, choices),
                                  lambda v: v and self.app.run_change(_move(tid, version, v), [tid]))
 
         self.with_form(then)
