@@ -283,11 +283,14 @@ class HelpdeskApp(App):
         from helpdesk.services.tickets.lifecycle import get_ticket
         from helpdesk.services.tickets.listing import ticket_detail
         from helpdesk.services.tickets.queues import requester_card
+        from helpdesk.services.types.form import ticket_form
 
         with self.desk.read() as s:
             ticket = get_ticket(s, ticket_id)
             clocks = countdowns(s, {ticket.id: ticket.status})[ticket.id]
-            return ticket_detail(s, ticket, now=self.clock()), requester_card(s, ticket), clocks
+            detail = ticket_detail(s, ticket, now=self.clock())
+            detail["form"] = ticket_form(s, ticket)  # its request type's fields and process, or None
+            return detail, requester_card(s, ticket), clocks
 
     def current_version(self, ticket_id: int) -> int | None:
         from helpdesk.models import Ticket
@@ -420,6 +423,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
     """Every screen's bindings, for `?` and docs/tui.md."""
     from helpdesk.screens.compose import ComposeScreen
     from helpdesk.screens.confirm import ConfirmScreen
+    from helpdesk.screens.fields import FieldsScreen
     from helpdesk.screens.insight import InsightScreen
     from helpdesk.screens.notifications import NotificationsScreen
     from helpdesk.screens.picker import PickerScreen
@@ -439,6 +443,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
         ("Ticket (full screen)", [b for b in own(TicketScreen) if b.id in ("ticket.back", "ticket.timeline")]),
         ("Search line", own(SearchInput)),
         ("Reply / note / side conversation", own(ComposeScreen)),
+        ("Fields editor (f)", own(FieldsScreen)),
         ("Pickers and questions", own(PickerScreen)[:1] + own(ConfirmScreen)),
         ("Notifications (N)", own(NotificationsScreen)),
         ("Insight dashboard (g i)", own(InsightScreen)),

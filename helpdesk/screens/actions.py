@@ -23,6 +23,7 @@ ACTION_BINDINGS = [
     Binding("s", "status", "Status", id="ticket.status"),
     Binding("p", "priority", "Priority", id="ticket.priority"),
     Binding("t", "tags", "Tags", id="ticket.tags"),
+    Binding("f", "fields", "Fields", id="ticket.fields"),
     Binding("r", "reply", "Reply", id="ticket.reply"),
     Binding("n", "note", "Note", id="ticket.note"),
     Binding("m", "macro", "Macro", id="ticket.macro"),
@@ -32,6 +33,8 @@ ACTION_BINDINGS = [
     Binding("L", "link", "Link", show=False, id="ticket.link"),
     Binding("S", "side", "Side conversation", show=False, id="ticket.side"),
     Binding("c", "customer", "Customer", show=False, id="ticket.customer"),  # the requester in 360° (screens/customer.py)
+    Binding("w", "stage", "Stage", show=False, id="ticket.stage"),  # where it goes next in its type's process
+    Binding("A", "approve", "Approve", show=False, id="ticket.approve"),
 ]
 
 # (action, title, help) for the command palette
@@ -48,6 +51,9 @@ PALETTE = [
     ("merge", "Merge into…", "Merge this ticket into another one"),
     ("link", "Link to…", "Link this ticket to another one"),
     ("side", "Side conversation…", "Mail a third party about the ticket, apart from the customer (S)"),
+    ("fields", "Edit the type's fields…", "The ticket's request type fields, each with its own widget (f)"),
+    ("stage", "Move to another stage…", "Next or back one in the type's process, or where it allows (w)"),
+    ("approve", "Approve or decline…", "The approval the ticket's stage waits for (A)"),
 ]
 
 
@@ -283,6 +289,88 @@ class TicketActions:
 
         self.app.push_screen(PromptScreen(f"Link #{tid} to ticket number:", placeholder="#123"), other)
 
+    # -- request types: fields, stages, approvals ----------------------------------
+
+    def with_form(self, then) -> None:
+        """Read the ticket's type form fresh (off the screen's thread), then `then(tid, form, version, type)`."""
+        if not (t := self._targets(single=True)):
+            return
+        app, tid = self.app, t.ids[0]
+        if app.desk is None:
+            app.notify("The desk is still opening.", severity="warning")
+            return
+
+        def read() -> None:
+            from helpdesk.services.tickets.lifecycle import get_ticket
+            from helpdesk.services.types.form import ticket_form
+
+            with app.desk.read() as s:
+                ticket = get_ticket(s, tid)
+                found = ticket_form(s, ticket), ticket.version, ticket.type
+            app.call_from_thread(then, tid, *found)
+
+        app.run_worker(read, thread=True, exit_on_error=False, group="form")
+
+    def action_fields(self) -> None:
+        from helpdesk.screens.fields import FieldsScreen
+
+        def then(tid: int, form: dict | None, version: int, kind: str | None) -> None:
+            if form is None:
+                self.app.notify(f"#{tid} is of type {kind or 'none'}, which has no fields of its own "
+                                "(helpdesk type list shows the types that do).", severity="warning", markup=False)
+            elif not form["fields"]:
+                self.app.notify(f"Type {form['type']} has no fields.", severity="warning", markup=False)
+            else:
+                self.app.push_screen(FieldsScreen(tid, form, version))
+
+        self.with_form(then)
+
+    def action_stage(self) -> None:
+        def then(tid: int, form: dict | None, version: int, kind: str | None) -> None:
+            process = (form or {}).get("process")
+            if not process:
+                self.app.notify(f"#{tid} is of type {kind or 'none'}, which has no stages.", severity="warning",
+                                markup=False)
+                return
+            if not process["moves"]:
+                self.app.notify(_waiting(tid, process), severity="warning", markup=False)
+                return
+            at = process["stages"].index(process["stage"]) if process["stage"] in process["stages"] else -1
+            choices = []
+            for name in process["moves"]:
+                n = process["stages"].index(name)
+                hint = "next" if n == at + 1 else "back one" if n == at - 1 else f"stage {n + 1}"
+                choices.append(Choice(f"{'→' if n > at else '←'} {name}", name, hint))
+            title = f"Move #{tid} from {process['stage']} to" if process["stage"] else f"Start #{tid}'s process at"
+            self.app.push_screen(PickerScreen(title, choices),
+                                 lambda v: v and self.app.run_change(_move(tid, version, v), [tid]))
+
+        self.with_form(then)
+
+    def action_approve(self) -> None:
+        def then(tid: int, form: dict | None, version: int, kind: str | None) -> None:
+            process = (form or {}).get("process") or {}
+            approval = process.get("approval")
+            if not approval or approval["state"] != "pending":
+                where = f" at {process['stage']}" if process.get("stage") else ""
+                self.app.notify(f"#{tid} is not waiting for an approval{where}.", severity="warning", markup=False)
+                return
+            choices = [Choice("Approve", "yes", f"{approval['yes']} of {approval['needed']} so far"),
+                       Choice("Approve with a comment…", "comment"),
+                       Choice("Decline… (say why; it goes back one stage)", "no")]
+
+            def picked(how) -> None:
+                if how == "yes":
+                    self.app.run_change(_approve(tid, version, True, None), [tid])
+                elif how in ("comment", "no"):
+                    question = f"Why do you decline #{tid}?" if how == "no" else f"Comment on approving #{tid}:"
+                    self.app.push_screen(PromptScreen(question), lambda text: text and self.app.run_change(
+                        _approve(tid, version, how == "comment", text), [tid]))
+
+            self.app.push_screen(PickerScreen(f"#{tid} at {process['stage']}: your approval", choices), picked)
+
+        self.with_form(then)
+
     # -- conversation ------------------------------------------------------------
 
     def action_reply(self) -> None:
@@ -366,6 +454,30 @@ def _number(app, text: str | None) -> int | None:
         app.notify(f"{text!r} is not a ticket number", severity="error")
         return None
     return int(digits)
+
+
+def _waiting(tid: int, process: dict) -> str:
+    approval = process.get("approval") or {}
+    who = ", ".join(approval.get("waiting_for") or approval.get("approvers") or []) or "its approvers"
+    return f"#{tid} cannot leave {process['stage']} before it is approved (waiting for {who}; A approves or declines)."
+
+
+def _move(tid: int, version: int | None, target: str):
+    def move(s, actor):
+        from helpdesk.services.types.stages import move_stage
+
+        return describe_single(tid, move_stage(s, actor, tid, target, if_version=version))
+
+    return move
+
+
+def _approve(tid: int, version: int | None, yes: bool, comment: str | None):
+    def vote(s, actor):
+        from helpdesk.services.types.approvals import approve
+
+        return describe_single(tid, approve(s, actor, tid, approved=yes, comment=comment, if_version=version))
+
+    return vote
 
 
 def _merge(source: int, version: int | None, target: int):

@@ -65,11 +65,101 @@ def fields_table(t: dict, now: datetime, palette: Palette) -> Table:
     ]
     if t.get("merged_into"):
         rows.append(("Merged into", Text(f"#{t['merged_into']}")))
-    for key, value in sorted((t.get("fields") or {}).items()):
-        rows.append((literal(key), line(value)))
+    form = t.get("form")
+    if form:
+        rows[3:3] = process_rows(form.get("process"), palette)  # after Type: where it is, who must act
+    else:  # a type's fields, and the free ones after them, have a section of their own
+        rows += [(literal(key), line(value)) for key, value in sorted((t.get("fields") or {}).items())]
     for label, value in rows:
         grid.add_row(label, value)
     return grid
+
+
+def field_label(spec: dict) -> str:
+    """The label a type gives a field ("退款金额 / refund amount"), else its key."""
+    return literal(spec.get("label") or spec["key"])
+
+
+class _FieldsGrid:
+    """The typed fields' grid: labels get up to 45% of the width the pane has, so a long
+    bilingual label ("退款流水号 / refund transaction") shows whole on a wide screen and is
+    cut short, rather than squeezing the value, in the narrow preview."""
+
+    def __init__(self, rows: list[tuple[str, Text]]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console, options):
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style=Style(dim=True), no_wrap=True, overflow="ellipsis",
+                        max_width=max(LABEL_WIDTH, options.max_width * 45 // 100))
+        grid.add_column()
+        for label, value in self.rows:
+            grid.add_row(label, value)
+        yield grid
+
+
+def typed_fields(form: dict, palette: Palette) -> RenderableType:
+    """The type's fields under a heading, then the free fields the type does not list."""
+    rows = typed_field_rows(form, palette)
+    rows += [(literal(key), line(value)) for key, value in (form.get("other_fields") or {}).items()]
+    heading = Text("Fields · ", Style(bold=True)) + Text(literal(form["type"]), Style(bold=True))
+    heading += Text("  f edits", Style(dim=True))
+    if not rows:
+        return Padding(Group(heading, Text("This type has no fields.", Style(dim=True))), (1, 0))
+    return Padding(Group(heading, _FieldsGrid(rows)), (1, 0))
+
+
+def typed_field_rows(form: dict, palette: Palette) -> list[tuple[str, Text]]:
+    """The type's fields in its order; an empty required one says so, an empty one a
+    later status needs says which (so nobody learns it from a refused solve)."""
+    rows = []
+    for spec in form.get("fields") or []:
+        value = spec.get("value")
+        if value not in (None, ""):
+            shown = line(value)
+        elif spec.get("missing"):
+            shown = Text("— required", palette.breached)
+        elif spec.get("required_for"):
+            shown = Text("—", Style(dim=True)) + Text(f" needed to be {' / '.join(spec['required_for'])}",
+                                                       palette.warning)
+        else:
+            shown = Text("—", Style(dim=True))
+        rows.append((field_label(spec), shown))
+    return rows
+
+
+def process_rows(process: dict | None, palette: Palette) -> list[tuple[str, Text]]:
+    """Stage 2 of 4 with the process line, and the approval the stage waits for."""
+    if not process:
+        return []
+    stage = process.get("stage")
+    head = Text(f"{process['number']} of {process['count']} · ", Style(dim=True)) + line(stage) if stage \
+        else Text("not started", Style(dim=True))
+    path = Text()
+    for n, name in enumerate(process["stages"]):
+        if n:
+            path.append(" → ", Style(dim=True))
+        path.append_text(Text(literal(name), palette.accent if name == stage else Style(dim=True)))
+    rows = [("Stage", head), ("", path)]
+    approval = process.get("approval")
+    if approval:
+        state = approval.get("state") or "pending"
+        text = Text(state, {"pending": palette.warning, "declined": palette.breached}.get(state, palette.running))
+        text.append(f" · {approval['yes']} of {approval['needed']}", Style(dim=True))
+        if state == "pending" and approval.get("waiting_for"):
+            text.append(" · waiting for ", Style(dim=True)).append_text(line(", ".join(approval["waiting_for"])))
+        rows.append(("Approval", text))
+        last = (approval.get("votes") or [])[-1:]
+        for vote in last:
+            said = Text("yes" if vote["approved"] else "no", palette.running if vote["approved"] else palette.breached)
+            said = line(vote["voter"]) + Text(" said ") + said
+            if vote.get("comment"):
+                said += Text(": ") + line(vote["comment"])
+            rows.append(("", said))
+    elif process.get("outcome") == "declined":
+        rows.append(("Approval", Text("declined", palette.breached) + Text(" · sent back; the timeline says why",
+                                                                           Style(dim=True))))
+    return rows
 
 
 def sla_lines(clocks: dict, now: datetime, palette: Palette) -> list[tuple[str, Text]]:
@@ -208,7 +298,8 @@ def head_renderable(t: dict, now: datetime, palette: Palette) -> RenderableType:
 def detail_renderable(t: dict, card: dict | None, *, show_events: bool, now: datetime,
                       palette: Palette) -> RenderableType:
     """Everything below the fields and clocks: requester, conversation, timeline."""
-    parts: list[RenderableType] = [customer_panel(card, t.get("asset"))]  # widgets/customer_card.py
+    parts: list[RenderableType] = [typed_fields(t["form"], palette)] if t.get("form") else []
+    parts.append(customer_panel(card, t.get("asset")))  # widgets/customer_card.py
     messages = t.get("messages") or []
     parts.append(Text(f"Conversation ({len(messages)})", Style(bold=True, underline=True)))
     parts += [message_panel(m, now, palette) for m in messages] or [Text("No messages yet.", Style(dim=True))]
@@ -262,7 +353,10 @@ class TicketView(VerticalScroll):
 
     def tick(self, now: datetime, palette: Palette) -> None:
         """Redraw the SLA lines when their text changed; the same number of lines, so no layout pass."""
-        sla = self.query_one("#detail-sla", Static)
+        found = self.query("#detail-sla")
+        if not found:  # a tick between mounting the view and composing its parts
+            return
+        sla = found.first(Static)
         if self.ticket is None:
             if self._sla_plain != "":
                 sla.update("")

@@ -14,16 +14,28 @@ from helpdesk.errors import Invalid
 from helpdesk.models import Ticket
 from helpdesk.request_types import RequestType, check_value
 from helpdesk.services.core import bus
-from helpdesk.services.types.catalog import canonical_type, find_type
+from helpdesk.services.types.catalog import canonical_type, find_type, stored_types
 
 
-def checked_fields(kind: RequestType, fields: dict, keys=None) -> dict:
-    """`fields` with the typed ones (all, or those in `keys`) in canonical form."""
+REPEATING = ("choice", "multi", "bool", "date")  # kinds whose values recur from ticket to ticket
+
+
+def checked_fields(kind: RequestType, fields: dict, keys=None, memo: dict | None = None) -> dict:
+    """`fields` with the typed ones (all, or those in `keys`) in canonical form. `memo`
+    (one dict for many tickets) remembers the values of kinds that recur, so JSON Lines
+    check each option, date or yes/no once rather than once a ticket."""
     out = dict(fields)
     for key, value in fields.items():
         spec = kind.field(key)
-        if spec is not None and (keys is None or key in keys) and value not in (None, ""):
+        if spec is None or (keys is not None and key not in keys) or value in (None, ""):
+            continue
+        if memo is None or spec.kind not in REPEATING:
             out[key] = check_value(spec, value)
+            continue
+        seen = (kind.name, key, value)
+        if seen not in memo:
+            memo[seen] = check_value(spec, value)  # raises for a bad value: nothing remembered
+        out[key] = memo[seen]
     return out
 
 
@@ -81,16 +93,19 @@ def on_updated(session: Session, event: bus.DomainEvent) -> None:
 
 @bus.subscribe("tickets.vetting")
 def on_vetting(session: Session, event: bus.DomainEvent) -> None:
-    """JSON Lines drafts, before anything is written: errors by draft index."""
+    """JSON Lines drafts, before anything is written: errors by draft index. The desk's
+    types are read once for all the drafts, and recurring values checked once."""
+    types, memo = stored_types(session), {}
     for index, draft in enumerate(event.data["drafts"]):
         try:
             if draft.type is None:
                 continue
-            draft.type = canonical_type(session, draft.type)
-            kind = find_type(session, draft.type)
-            if kind is None:
+            kind = types.get(draft.type.strip().casefold())
+            if kind is None:  # a built-in type (lower case), or Invalid listing the desk's types
+                draft.type = canonical_type(session, draft.type)
                 continue
-            draft.fields = checked_fields(kind, draft.fields)
+            draft.type = kind.name
+            draft.fields = checked_fields(kind, draft.fields, memo=memo)
             _refuse_missing(kind, missing_required(kind, draft.fields))
             _refuse_missing(kind, missing_required(kind, draft.fields, draft.status), draft.status)
         except Invalid as exc:

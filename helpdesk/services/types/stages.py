@@ -116,6 +116,24 @@ def on_created(session: Session, event: bus.DomainEvent) -> None:
         _start(session, event.actor, ticket, kind)
 
 
+@bus.subscribe("tickets.created")
+def on_many_created(session: Session, event: bus.DomainEvent) -> None:
+    """Tickets made from JSON Lines start their type's process as one made alone does, unless
+    they arrive solved or closed (history). An import starts none (docs/types.md)."""
+    from helpdesk.services.types.catalog import stored_types
+
+    staged_types = {key: kind for key, kind in stored_types(session).items() if kind.stages}
+    ids = list(event.data.get("ids") or ())
+    if not staged_types or not ids:
+        return
+    names = [kind.name for kind in staged_types.values()]
+    for start in range(0, len(ids), 500):
+        for ticket in session.execute(select(Ticket).where(Ticket.id.in_(ids[start:start + 500]),
+                                                           Ticket.type.in_(names), Ticket.stage.is_(None),
+                                                           Ticket.status.not_in(DONE))).scalars():
+            _start(session, event.actor, ticket, staged_types[ticket.type.casefold()])
+
+
 @bus.subscribe("ticket.updated")
 def on_updated(session: Session, event: bus.DomainEvent) -> None:
     changes = event.changes or {}
