@@ -34,7 +34,8 @@ def counts(session: Session, where, start, end, *, by_agent: bool = False):
     """Counts for the tickets matching `where` rated in [start, end) (by agent id when
     `by_agent`: {agent_id: Counts}, credited to who held the ticket at rating time);
     None when the desk has no surveys."""
-    if not session.execute(select(or_(exists(select(Survey.ticket_id)), exists(select(Rating.ticket_id))))).scalar():
+    ever = or_(exists(select(Survey.ticket_id).where(Survey.status == "sent")), exists(select(Rating.ticket_id)))
+    if not session.execute(select(ever)).scalar():  # queued surveys alone do not count: none has gone out yet
         return None
     ours = select(T.c.id).where(where)
     band = lambda low, high: func.coalesce(func.sum(case((Rating.nps.between(low, high), 1), else_=0)), 0)  # noqa: E731
