@@ -41,6 +41,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "view": ("helpdesk.commands.desk", "views"),
     "config": ("helpdesk.commands.desk", "config"),
     # Feature command groups (one line each; keep alphabetical).
+    "kb": ("helpdesk.commands.kb", "app"),
     "macro": ("helpdesk.commands.workflow", "macros"),
     "mail": ("helpdesk.commands.mail", "app"),
     "rules": ("helpdesk.commands.workflow", "rules"),
