@@ -97,7 +97,7 @@ for from had has have having he her here hi hello his how i if in into is it its
 or our please re fw fwd she so some than thank thanks that the their them then there these they this to
 too us was we were what when where which who why will with would you your yours regards dear best
 """.split())
-CJK_STOP = frozenset("的了吗呢吧啊是在我你他她它们这那有和与就都也还请谢您好")  # bigrams made only of these say nothing
+CJK_STOP = frozenset("的了吗呢吧啊是不在我你他她它们这那有和与就都也还请谢您好个么什怎")  # bigrams made only of these say nothing
 _CJK_TERM = re.compile(rf"[{search._CJK}]")
 MAX_TERMS = 40
 
@@ -122,11 +122,34 @@ def related_terms(texts: Iterable[str], max_terms: int = MAX_TERMS) -> list[str]
     return list(seen)
 
 
+CANDIDATES = 40  # the best by the index's own rank, re-ranked by how many of the words they share
+
+
 def related_ids(session, texts: Iterable[str], states: Iterable[str], limit: int = 5) -> list[tuple[int, float]]:
-    """Articles sharing the most telling words with `texts`, best first."""
+    """Articles sharing the most telling words with `texts`, best first.
+
+    Any word may match (OR), ranked by bm25 / ts_rank; the best candidates are then
+    weighed by how many distinct words they share (a title word counts twice): an
+    article that shares one rare word of a long ticket loses to one that shares four,
+    which is what a reader of the ticket would pick."""
     terms = related_terms(texts)
     if not terms:
         return []
     fts = " OR ".join(f'"{t}"' for t in terms)
     pg = " | ".join(terms)
-    return _ranked(session, fts, pg, states, limit)
+    hits = _ranked(session, fts, pg, states, max(CANDIDATES, limit))
+    if not hits:
+        return []
+    wanted = set(terms)
+    marks = ", ".join(f":i{n}" for n in range(len(hits)))
+    rows = session.execute(sql(f"SELECT id, title, body FROM kb_article WHERE id IN ({marks})")
+                           .bindparams(*(bindparam(f"i{n}", aid) for n, (aid, _) in enumerate(hits))))
+    shared: dict[int, int] = {}
+    for aid, title, body in rows:
+        in_title = wanted.intersection(search.index_text(title).split())
+        in_body = wanted.intersection(search.index_text(body).split())
+        shared[aid] = len(in_title | in_body) + len(in_title)
+    top = max(score for _, score in hits) or 1.0
+    ranked = [(aid, shared.get(aid, 0) * (1.0 + score / top)) for aid, score in hits]
+    ranked.sort(key=lambda pair: (-pair[1], -pair[0]))
+    return ranked[:limit]

@@ -69,7 +69,8 @@ def safe_url(url: str) -> bool:
     (a path, a query or an anchor). Anything with another scheme — javascript:,
     data:, vbscript:, file: — or hiding one with controls or entities is refused."""
     text = "".join(c for c in url if c > " " and c != "\x7f").lower()  # browsers drop these inside a scheme
-    if "&" in text.split("?", 1)[0] and ":" in text:  # "javascript&colon;" and other entity games
+    head = text.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if "&" in head or "%" in head:  # "javascript&colon;", "&#106;avascript:", "%6aavascript:": entity games
         return False
     scheme, colon, _ = text.partition(":")
     if not colon:
