@@ -26,12 +26,15 @@ def create_index(bind) -> None:
     """Create the index table (called from the migration)."""
     if bind.dialect.name == "sqlite":
         bind.execute(sql("CREATE VIRTUAL TABLE kb_search USING fts5(title, body, tokenize='unicode61 remove_diacritics 2', prefix='1 2')"))
+        # how many articles hold each word: suggestions look for a ticket's rarest words
+        bind.execute(sql("CREATE VIRTUAL TABLE kb_search_vocab USING fts5vocab(kb_search, row)"))
     else:
         bind.execute(sql("CREATE TABLE kb_search (article_id INTEGER PRIMARY KEY REFERENCES kb_article(id) ON DELETE CASCADE, doc tsvector NOT NULL)"))
         bind.execute(sql("CREATE INDEX ix_kb_search_doc ON kb_search USING gin (doc)"))
 
 
 def drop_index(bind) -> None:
+    bind.execute(sql("DROP TABLE IF EXISTS kb_search_vocab"))
     bind.execute(sql("DROP TABLE IF EXISTS kb_search"))
 
 
@@ -125,14 +128,34 @@ def related_terms(texts: Iterable[str], max_terms: int = MAX_TERMS) -> list[str]
 CANDIDATES = 40  # the best by the index's own rank, re-ranked by how many of the words they share
 
 
-def related_ids(session, texts: Iterable[str], states: Iterable[str], limit: int = 5) -> list[tuple[int, float]]:
-    """Articles sharing the most telling words with `texts`, best first.
+TELLING = 12  # the OR query holds a ticket's rarest words, no more: common words cost time and say little
 
-    Any word may match (OR), ranked by bm25 / ts_rank; the best candidates are then
-    weighed by how many distinct words they share (a title word counts twice): an
-    article that shares one rare word of a long ticket loses to one that shares four,
-    which is what a reader of the ticket would pick."""
-    terms = related_terms(texts)
+
+def telling_terms(session, terms: list[str], subject_terms: int, keep: int = TELLING) -> list[str]:
+    """The `keep` rarest of `terms` that some article holds (SQLite: from `kb_search_vocab`;
+    a subject word counts as half as common). PostgreSQL keeps the first `keep`, subject first."""
+    if len(terms) <= keep and not _sqlite(session):
+        return terms
+    if not _sqlite(session):
+        return terms[:keep]
+    marks = ", ".join(f":t{n}" for n in range(len(terms)))
+    counts = dict(session.execute(sql(f"SELECT term, doc FROM kb_search_vocab WHERE term IN ({marks})")
+                                  .bindparams(*(bindparam(f"t{n}", t) for n, t in enumerate(terms)))).all())
+    held = [(counts[t] * (0.5 if n < subject_terms else 1.0), n, t) for n, t in enumerate(terms) if counts.get(t)]
+    return [t for _, _, t in sorted(held)[:keep]]
+
+
+def related_ids(session, texts: Iterable[str], states: Iterable[str], limit: int = 5) -> list[tuple[int, float]]:
+    """Articles sharing the most telling words with `texts` (the first one being the
+    subject), best first.
+
+    The ticket's rarest words that some article holds are ORed and ranked by bm25 /
+    ts_rank; the best candidates are then weighed by how many distinct words they
+    share (a title word counts twice): an article that shares one rare word of a long
+    ticket loses to one that shares four, which is what a reader of the ticket would pick."""
+    texts = list(texts)
+    subject_terms = len(related_terms(texts[:1]))
+    terms = telling_terms(session, related_terms(texts), subject_terms)
     if not terms:
         return []
     fts = " OR ".join(f'"{t}"' for t in terms)
