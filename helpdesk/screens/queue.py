@@ -531,7 +531,15 @@ class QueueScreen(TicketActions, Screen):
     def action_jump(self) -> None:
         from helpdesk.screens.jump import JumpScreen
 
-        self.app.push_screen(JumpScreen(self.queues), lambda key: key and self.open_queue(key))
+        self.app.push_screen(JumpScreen(self.queues), self._jumped)
+
+    def _jumped(self, key: str | None) -> None:
+        from helpdesk.screens.jump import KB_KEY
+
+        if key == KB_KEY:
+            self.app.action_knowledge_base()
+        elif key:
+            self.open_queue(key)
 
     def action_sort(self) -> None:
         if self.view is None:
