@@ -22,7 +22,7 @@ class ComposeScreen(Screen[bool]):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="compose.send"),
         Binding("escape", "discard", "Discard", id="compose.discard"),
-        Binding("ctrl+o", "insert_article", "Insert article", id="compose.article"),
+        Binding("ctrl+o", "insert_article", "Insert article", show=False, id="compose.article"),
     ]
 
     class Sent(Message):
@@ -46,8 +46,7 @@ class ComposeScreen(Screen[bool]):
             yield Static(Text(f"{what} on #{self.ticket_id} ") + Text(literal(self.subject), "bold"),
                          id="compose-title")
             yield TextArea(id="compose-body", soft_wrap=True, show_line_numbers=False)
-            yield Static(Text("ctrl+s sends · esc discards · ctrl+o inserts a knowledge-base article", "dim"),
-                         id="compose-keys")
+            yield Static(Text("ctrl+s sends · esc discards", "dim"), id="compose-keys")
         yield Footer()
 
     def on_mount(self) -> None:
