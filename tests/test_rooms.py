@@ -19,7 +19,7 @@ FORBIDDEN = {
     "helpdesk.services.core": ["helpdesk.services.tickets", "helpdesk.services.people", "helpdesk.services.sla",
                                "helpdesk.services.mail", "helpdesk.services.imports", "helpdesk.services.desk",
                                "helpdesk.services.workflow", "helpdesk.services.types", "helpdesk.services.collaboration",
-                               "helpdesk.commands", "helpdesk.screens", "helpdesk.widgets", "helpdesk.app",
+                               "helpdesk.services.customers", "helpdesk.commands", "helpdesk.screens", "helpdesk.widgets", "helpdesk.app",
                                "textual", "typer", "rich"],
     "helpdesk.commands": ["helpdesk.screens", "helpdesk.widgets", "helpdesk.app", "textual"],
     "helpdesk.cli": ["helpdesk.screens", "helpdesk.widgets", "textual"],  # opens helpdesk.app lazily, no command given
@@ -39,7 +39,7 @@ FORBIDDEN = {
     "helpdesk.macros": ["helpdesk.services", "helpdesk.db", "sqlalchemy", "sqlmodel"],
     # the domains rules act on never depend on the rules (the bus wires them)
     "helpdesk.services.tickets": ["helpdesk.services.workflow", "helpdesk.services.types",
-                                  "helpdesk.services.collaboration"],
+                                  "helpdesk.services.collaboration", "helpdesk.services.customers"],
     "helpdesk.request_types": ["helpdesk.services", "helpdesk.db", "sqlalchemy", "sqlmodel"],
     "helpdesk.services.sla": ["helpdesk.services.workflow", "helpdesk.services.types"],
     "helpdesk.services.imports": ["helpdesk.services.workflow"],

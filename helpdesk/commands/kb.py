@@ -17,7 +17,7 @@ LIST_COLUMNS = ("id", "state", "category", "title", "use_count", "helpful", "not
 
 def _row(a) -> list:
     return [a["id"], a["state"], a["category"] or "", a["title"], a["use_count"],
-            f"{a['helpful']}/{a['not_helpful']}", render.when(a["updated_at"])]
+            f"{a['helpful']}/{a['not_helpful']}", render.age(a["updated_at"].isoformat())]
 
 
 def _table(rows: list[dict], caption: str | None = None) -> None:
@@ -138,17 +138,20 @@ def list_(
       helpdesk kb list --state published --category 打印机\n
       helpdesk kb list --csv > articles.csv
     """
-    from helpdesk.services.customers.articles import article_dict, list_articles
+    from helpdesk.services.customers.articles import article_dict, count_articles, list_articles
 
-    rows = read(lambda s, who: [article_dict(a, body=False) for a in list_articles(s, who, category=category, state=state)])
-    shown = rows[:limit]
+    def fetch(s, who):
+        shown = [article_dict(a, body=False) for a in list_articles(s, who, category=category, state=state, limit=limit)]
+        return shown, (count_articles(s, who, category=category, state=state) if len(shown) == limit else len(shown))
+
+    shown, total = read(fetch)
     if json_out:
         return render.emit_json(shown)
     if csv_out:
         return render.emit_csv(LIST_COLUMNS, ([r[c] for c in LIST_COLUMNS] for r in shown))
-    if not rows:
+    if not shown:
         return render.say("no articles" + (" match" if category or state else " yet (helpdesk kb add --title T --body TEXT)"))
-    _table(shown, caption=f"{len(shown)} of {len(rows)}" if len(shown) < len(rows) else None)
+    _table(shown, caption=f"{len(shown)} of {total}" if len(shown) < total else None)
 
 
 @app.command("search")

@@ -84,15 +84,24 @@ def read_article(session: Session, actor: Actor, article_id: int) -> Article:
     return get_article(session, article_id)
 
 
+def _filtered(stmt, category: str | None, state: str | None):
+    if category is not None:
+        stmt = stmt.where(func.lower(Article.category) == (clean_category(category) or "").lower())  # type: ignore[arg-type]
+    if state is not None:
+        stmt = stmt.where(Article.state == check_state(state))
+    return stmt
+
+
+def count_articles(session: Session, actor: Actor, *, category: str | None = None, state: str | None = None) -> int:
+    require_kb(actor, "viewer")
+    return session.exec(_filtered(select(func.count()).select_from(Article), category, state)).one()
+
+
 def list_articles(session: Session, actor: Actor, *, category: str | None = None, state: str | None = None,
                   limit: int | None = None) -> list[Article]:
     """Every article (all states unless `state`), newest change first."""
     require_kb(actor, "viewer")
-    stmt = select(Article)
-    if category is not None:
-        stmt = stmt.where(func.lower(Article.category) == clean_category(category).lower())  # type: ignore[union-attr, arg-type]
-    if state is not None:
-        stmt = stmt.where(Article.state == check_state(state))
+    stmt = _filtered(select(Article), category, state)
     stmt = stmt.order_by(Article.updated_at.desc(), Article.id.desc())  # type: ignore[union-attr]
     if limit is not None:
         stmt = stmt.limit(limit)
