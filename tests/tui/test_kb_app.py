@@ -119,3 +119,11 @@ async def test_ctrl_o_inserts_the_suggested_article_and_counts_its_use(make_app,
         assert s.get(Article, ids["打印机卡纸怎么处理"]).use_count == 1
         last = s.execute(select(Message).where(Message.ticket_id == tid).order_by(Message.id.desc())).scalars().first()
         assert "关闭打印机电源" in last.body and last.kind == "reply"
+
+
+def test_no_queue_takes_the_knowledge_bases_letter():
+    from helpdesk.services.tickets.queues import BUILTIN, Queue, with_letters
+
+    queues = with_letters([*BUILTIN, Queue("team:9", "Team kitchen", "team:kitchen")])
+    assert "k" not in {q.letter for q in queues}
+    assert queues[-1].letter == "i"  # the next free letter of its name

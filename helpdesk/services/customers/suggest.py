@@ -11,6 +11,7 @@ from helpdesk.models import Article, Message
 from helpdesk.services.customers import kb_search
 from helpdesk.services.customers.articles import (
     STAFF_SEARCHABLE,
+    TITLE_MAX,
     add_article,
     by_ids,
     count_use,
@@ -61,7 +62,7 @@ def draft_from_ticket(session: Session, actor, ticket_id: int, *, title: str | N
         parts += ["## Question", "", asked[0], ""]
     if answered:
         parts += ["## Answer", ""] + [line for body in answered for line in (body, "")]
-    return add_article(session, actor, title or ticket.subject, "\n".join(parts).strip() + "\n",
+    return add_article(session, actor, title or " ".join(ticket.subject.split())[:TITLE_MAX], "\n".join(parts).strip() + "\n",
                        category=category, source_ticket_id=ticket.id)
 
 

@@ -100,3 +100,10 @@ def test_a_draft_or_archived_article_is_refused_and_nothing_is_sent(desk, crew):
     with desk.read() as s:
         assert len(list(s.exec(select(Message).where(Message.ticket_id == n)))) == 1
         assert s.get(Article, draft).use_count == 0
+
+
+def test_a_long_subject_makes_a_title_cut_to_fit(desk, crew):
+    n = ticket(desk, crew.agent, "打印" * 200, "It jams.")
+    aid = desk.write(lambda s: draft_from_ticket(s, crew.agent, n).id)
+    with desk.read() as s:
+        assert s.get(Article, aid).title == ("打印" * 200)[:300]
