@@ -444,7 +444,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
         ("Queue", own(QueueScreen)),
         ("Ticket (full screen)", [b for b in own(TicketScreen) if b.id in ("ticket.back", "ticket.timeline")]),
         ("Search line", own(SearchInput)),
-        ("Reply / note", own(ComposeScreen)),
+        ("Reply / note / side conversation", own(ComposeScreen)),
         ("Pickers and questions", own(PickerScreen)[:1] + own(ConfirmScreen)),
         ("Notifications (N)", own(NotificationsScreen)),
         ("Knowledge base (g k)", own(KbScreen)),

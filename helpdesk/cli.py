@@ -41,9 +41,12 @@ GROUPS: dict[str, tuple[str, str]] = {
     "view": ("helpdesk.commands.desk", "views"),
     "config": ("helpdesk.commands.desk", "config"),
     # Feature command groups (one line each; keep alphabetical).
+    "asset": ("helpdesk.commands.assets", "app"),
     "kb": ("helpdesk.commands.kb", "app"),
     "macro": ("helpdesk.commands.workflow", "macros"),
     "mail": ("helpdesk.commands.mail", "app"),
+    "org": ("helpdesk.commands.customers", "orgs"),
+    "portal": ("helpdesk.commands.portal", "app"),
     "rules": ("helpdesk.commands.workflow", "rules"),
     "sla": ("helpdesk.commands.sla", "app"),
     "type": ("helpdesk.commands.types", "app"),

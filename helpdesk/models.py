@@ -8,13 +8,14 @@ pydantic would evaluate each one), and tables build no pydantic validator
 until one is used (`_Table`).
 """
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from pydantic import ConfigDict
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     DateTime,
     Index,
     LargeBinary,
@@ -234,6 +235,35 @@ class Message(_Table, table=True):
     created_at: datetime = ts(nullable=False)
 
 
+class SideConversation(_Table, table=True):
+    """A conversation by mail with a third party (a warehouse, a supplier) about a ticket,
+    kept apart from the customer's: never shown or mailed to the requester."""
+
+    __tablename__ = "side_conversation"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    participants: list = json_col(list)  # lower-cased addresses the mail goes to
+    state: str = "open"  # open | closed
+    created_by: str  # the agent's email
+    created_at: datetime = ts(nullable=False)
+    updated_at: datetime = ts(nullable=False)
+
+
+class SideMessage(_Table, table=True):
+    __tablename__ = "side_message"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    side_id: int = Field(foreign_key="side_conversation.id", index=True)
+    direction: str  # out (an agent wrote) | in (mail came back)
+    author: str  # an agent's email, or the sender's address
+    author_name: Optional[str] = None
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    to: list = json_col(list)  # recipients of an outgoing message
+    mail_message_id: Optional[str] = Field(default=None, index=True)
+    headers: dict = json_col(dict)
+    created_at: datetime = ts(nullable=False)
+
+
 class Attachment(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="message.id", index=True)
@@ -260,19 +290,40 @@ class Event(_Table, table=True):
 
 
 class Asset(_Table, table=True):
+    """Equipment a customer owns; its tickets (ticket_asset) are its repair history."""
+
     id: Optional[int] = Field(default=None, primary_key=True)
-    serial: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    serial: str = Field(sa_column=Column(String(200), nullable=False, unique=True))  # as typed, trimmed
+    serial_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))  # NFKC, casefolded
     model: Optional[str] = None
     contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
-    warranty_end: Optional[datetime] = ts()
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+    purchased_on: Optional[date] = Field(default=None, sa_column=Column(Date))
+    warranty_months: Optional[int] = None
+    warranty_end: Optional[date] = Field(default=None, sa_column=Column(Date, index=True))  # last day covered
+    status: str = Field(default="active", index=True)  # active | in_repair | retired
     notes: Optional[str] = None
     created_at: datetime = ts(nullable=False)
+    updated_at: Optional[datetime] = ts()
+    notice_end: Optional[date] = Field(default=None, sa_column=Column(Date))  # the warranty end a notice went out for
 
 
 class TicketAsset(_Table, table=True):
     __tablename__ = "ticket_asset"
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     asset_id: int = Field(foreign_key="asset.id", primary_key=True, index=True)
+
+
+class CustomerNote(_Table, table=True):
+    """An agent's internal note about a customer (`contact note`), on a contact or an organization."""
+
+    __tablename__ = "customer_note"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = ts(nullable=False)
 
 
 class SavedView(_Table, table=True):
@@ -362,6 +413,52 @@ class MailReceipt(_Table, table=True):
     ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id")
     action: str
     reason: Optional[str] = None
+
+
+# -- customers: portal links, rate limits, surveys and ratings (issue 14) ------------
+
+class PortalLink(_Table, table=True):
+    """A ticket's portal link generation: `portal revoke N` bumps it, and every link
+    signed with an older generation stops opening (404)."""
+
+    __tablename__ = "portal_link"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    generation: int = 0
+    revoked_at: Optional[datetime] = ts()
+
+
+class PortalHit(_Table, table=True):
+    """One counted portal request (a lookup, a form), for rate limits kept in the database."""
+
+    __tablename__ = "portal_hit"
+    __table_args__ = (Index("ix_portal_hit_key_at", "key", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(200), nullable=False))  # "track-ip:1.2.3.4", "track-ticket:42"
+    at: datetime = ts(nullable=False)
+
+
+class Survey(_Table, table=True):
+    """A satisfaction survey of a solved ticket: queued, then mailed once by the worker."""
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    status: str = Field(default="queued", index=True)  # queued | sent | skipped
+    due_at: datetime = ts(nullable=False, index=True)
+    sent_at: Optional[datetime] = ts()
+    reason: Optional[str] = None  # why skipped
+
+
+class Rating(_Table, table=True):
+    """A ticket's satisfaction rating: one per ticket, the latest wins."""
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    rating: str  # good | bad
+    comment: Optional[str] = Field(default=None, sa_column=Column(Text))
+    nps: Optional[int] = None  # 0-10
+    source: str = "portal"  # portal | mail | agent
+    agent_id: Optional[int] = Field(default=None, foreign_key="agent.id", index=True)  # the assignee credited
+    taken_by_id: Optional[int] = Field(default=None, foreign_key="agent.id")  # the agent who took it by phone
+    contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
+    rated_at: datetime = ts(nullable=False, index=True)
 
 
 class Article(_Table, table=True):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -27,6 +28,7 @@ SLA_STATES = ("breached", "paused", "running", "met", "warning")
 DATE_FIELDS = ("created", "updated", "solved", "closed")
 AGE_FIELDS = ("status_age", "stage_age")
 APPROVAL_STATES = ("pending", "approved", "declined")
+WARRANTY_STATES = ("in", "expired", "unknown")
 ORDERED_FIELDS = ("priority", "id", *DATE_FIELDS, *AGE_FIELDS)
 ALIASES = {"tier": "org.tier", "number": "id", "ext": "external"}
 
@@ -59,6 +61,8 @@ FIELDS = {
     "field.KEY": "a custom field, e.g. field.serial:ABC123; typed ones compare: field.refund_amount:>100, "
     "field.pickup_date:<2026-03-01",
     "external": "its number in the system it came from (the id column of an import), as written there",
+    "asset": "the serial of the asset it is about (any case or spacing), or none",
+    "warranty": "its asset's warranty today: in (the last day counts), expired, unknown",
 }
 
 SYNTAX_HELP = (
@@ -193,6 +197,19 @@ def _approval_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
         if word not in APPROVAL_STATES:
             raise _bad(raw, f"unknown approval state '{word}' (use {', '.join(APPROVAL_STATES)})")
     return "=", _unique(found)
+
+
+def _warranty_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
+    found = [value.strip().lower() for value in raw.values]
+    for word in found:
+        if word not in WARRANTY_STATES:
+            raise _bad(raw, f"unknown warranty state '{word}' (use {', '.join(WARRANTY_STATES)})")
+    return "=", _unique(found)
+
+
+def _serial_values(raw: RawTerm, clock: _Clock) -> tuple[str, tuple]:
+    # Serials match as assets store them: NFKC, inner spaces collapsed, case ignored.
+    return "=", _unique(" ".join(unicodedata.normalize("NFKC", v).split()).casefold() for v in raw.values)
 
 
 _MAX_NUMBER = 10**18  # fits a 64-bit integer column
@@ -344,6 +361,8 @@ _READERS: dict[str, Reader] = {
     "status_age": _age_values,
     "stage_age": _age_values,
     "approval": _approval_values,
+    "warranty": _warranty_values,
+    "asset": _serial_values,
     **{name: _date_values for name in DATE_FIELDS},
     **{
         name: _word_values

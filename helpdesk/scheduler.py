@@ -80,10 +80,24 @@ def automations(desk: Desk) -> Any:
     return run_job(desk)
 
 
+def surveys(desk: Desk) -> Any:
+    from helpdesk.services.customers.survey_mail import survey_job
+
+    return survey_job(desk)
+
+
+def warranty_notices(desk: Desk) -> Any:
+    from helpdesk.services.customers.notices import send_warranty_notices
+
+    return desk.write(lambda s: send_warranty_notices(s))
+
+
 register("sla-sweep", 30, sla_sweep)
 register("automations", 60, automations)  # does nothing until rules with automations are loaded
 register("mail-fetch", 60, mail_fetch)  # both do nothing until mail is configured
+register("surveys", 60, surveys)  # before mail-send: a due survey goes out in the same run
 register("mail-send", 60, mail_send)
+register("warranty-notices", 3600, warranty_notices)  # once per asset whose warranty ends within asset.notice_days
 
 
 # -- running -------------------------------------------------------------------------

@@ -244,16 +244,23 @@ def contact_list(query: Optional[str] = typer.Argument(None, help="Part of a nam
 
 @contacts.command("show")
 def contact_show(email: str = typer.Argument(...), json_out: bool = JSON) -> None:
-    """A contact with their organization, tickets and assets."""
-    from helpdesk.services.people.history import contact_history
+    """A contact in 360°: organization and tier, open/solved counts, latest tickets, assets, notes.
 
-    data = read(lambda s, who: contact_history(s, who, email))
-    if json_out:
-        return render.emit_json(data)
-    render.lines([("contact", f"{data['name']} <{data['email'] or '-'}>"), ("organization", data["organization"] or "-"),
-                  ("tier", data["tier"] or "-"), ("phone", data["phone"] or "-")])
-    render.table(("#", "status", "priority", "subject", "updated"),
-                 ([f"#{t['id']}", t["status"], t["priority"], t["subject"][:60], render.when(t["updated_at"])] for t in data["tickets"]),
-                 caption=f"{len(data['tickets'])} tickets")
-    if data["assets"]:
-        render.table(("serial", "model", "warranty end"), ([a["serial"], a["model"] or "", a["warranty_end"] or ""] for a in data["assets"]))
+    Example: helpdesk contact show ann@acme.com --json
+    """
+    from helpdesk.commands.customers import contact_360
+
+    contact_360(email, json_out)
+
+
+@contacts.command("note")
+def contact_note(email: str = typer.Argument(...),
+                 body: str = typer.Option(None, "--body", "-b", help="The note; '-' reads standard input."),
+                 json_out: bool = JSON) -> None:
+    """Add an internal note about a customer (agents only; customers never see it).
+
+    Example: helpdesk contact note ann@acme.com --body "Prefers calls after 14:00"
+    """
+    from helpdesk.commands.customers import note
+
+    note("contact", email, body, json_out)

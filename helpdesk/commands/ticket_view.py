@@ -23,6 +23,7 @@ def print_ticket(t: dict) -> None:
         ("created", render.when(t["created_at"])),
         ("updated", f"{render.when(t['updated_at'])}    version {t['version']}"),
         *([("merged into", f"#{t['merged_into']}")] if t.get("merged_into") else []),
+        *([("asset", _asset_line(t["asset"]))] if t.get("asset") else []),
         *([("sla", _sla_line(t["sla"]))] if t["sla"].get("policy") else []),
     ])
     for m in t["messages"]:
@@ -31,7 +32,18 @@ def print_ticket(t: dict) -> None:
         body += [Text(f"📎 {literal(a['filename'])} ({a['size']} bytes)", style="dim") for a in m["attachments"]]
         style = "yellow" if m["kind"] == "note" else ("cyan" if m["by"] == "customer" else "green")
         out.print(Panel(Group(*body), title=Text(title), title_align="left", border_style=style))
+    sides = t.get("side_conversations") or []
+    if sides:  # third parties by mail: listed apart, with `ticket sides`
+        out.print(Text(f"{len(sides)} side conversation{'s' if len(sides) != 1 else ''} "
+                       f"({sum(len(x['messages']) for x in sides)} messages): helpdesk ticket sides {t['id']}",
+                       style="magenta"))
     out.print(Text(f"{len(t['events'])} events (helpdesk ticket show {t['id']} --json for the full history)", style="dim"))
+
+
+def _asset_line(a: dict) -> str:
+    warranty = {"in": f"in warranty until {a['warranty_end']}", "expired": f"warranty expired {a['warranty_end']}"}
+    return f"{a['serial']}" + (f" ({a['model']})" if a.get("model") else "") + "    " \
+        + warranty.get(a["warranty"], "warranty unknown")
 
 
 def _sla_line(sla: dict) -> str:

@@ -35,6 +35,7 @@ def create(
     channel: str = typer.Option("api", "--channel", help="api, email, phone, chat, web, import, walk_in, other."),
     field: list[str] = typer.Option([], "--field", "-f", help="Custom field KEY=VALUE (repeat for more)."),
     skill: list[str] = typer.Option([], "--skill", help="A skill its agent must hold (routing; repeat for more)."),
+    asset: Optional[str] = typer.Option(None, "--asset", help="Serial of the asset it is about (its repair history)."),
     from_: Optional[str] = typer.Option(None, "--from", help="Read tickets as JSON Lines from this file ('-' = stdin)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the new ticket number(s)."),
     json_out: bool = JSON,
@@ -44,6 +45,7 @@ def create(
     Examples:\n
       helpdesk ticket create -s "Printer jams" -r alice@example.com -p high -t printer\n
       echo "It smokes" | helpdesk ticket create -s "Printer" --body - --quiet\n
+      helpdesk ticket create -s "Screen flickers" -r ann@acme.com --asset SN-1001\n
       helpdesk ticket create --from tickets.jsonl   (one JSON object per line; all or nothing)
     """
     from helpdesk.services.tickets.lifecycle import (
@@ -58,7 +60,7 @@ def create(
         raise typer.BadParameter("--subject is required (or --from FILE)", param_hint="--subject")
     new = NewTicket(subject=subject, body=body_text(body, required=False), requester=requester, priority=priority,
                     type=type_, tags=tag, assignee=assignee, team=team, channel=channel,
-                    fields=dict(parse_field_assignment(f) for f in field), skills=skill)
+                    fields=dict(parse_field_assignment(f) for f in field), skills=skill, asset=asset)
     number = write(lambda s, who: create_ticket(s, who, new).id)
     if quiet:
         print(number)
@@ -165,6 +167,7 @@ def update(
     field: list[str] = typer.Option([], "--field", "-f", help="KEY=VALUE; KEY= removes the field."),
     skill: list[str] = typer.Option([], "--skill", help="Require a skill of its agent (routing waits for one)."),
     remove_skill: list[str] = typer.Option([], "--remove-skill"),
+    asset: Optional[str] = typer.Option(None, "--asset", help="Serial of the asset it is about; 'none' unlinks."),
     if_version: Optional[int] = typer.Option(None, "--if-version", help="Refuse (exit 4) if the ticket changed since this version."),
     json_out: bool = JSON,
 ) -> None:
@@ -192,7 +195,7 @@ def update(
         priority=priority if priority is not None else UNSET,
         type=_none_or(type_), assignee=_none_or(assignee), team=_none_or(team),
         add_tags=add_tag, remove_tags=remove_tag, fields=dict(parse_field_assignment(f) for f in field),
-        add_skills=skill, remove_skills=remove_skill,
+        add_skills=skill, remove_skills=remove_skill, asset=_none_or(asset),
     )
     if changes.is_empty():
         raise typer.BadParameter("nothing to change; see helpdesk ticket update --help")
@@ -484,3 +487,54 @@ def transfer(ticket: str = typer.Argument(..., help="Ticket number."),
     from helpdesk.commands.collaboration import transfer_command
 
     transfer_command(ticket, team, assignee, reason, if_version, json_out)
+
+
+@app.command("side")
+def side(ticket: str = typer.Argument(..., help="Ticket number."),
+         to: list[str] = typer.Option([], "--to", help="A third party's address (repeat for more); never the requester."),
+         subject: Optional[str] = typer.Option(None, "--subject", help="Subject of a new side conversation (default: the ticket's)."),
+         body: Optional[str] = typer.Option(None, "--body", "-b", help="Text, or '-' for stdin."),
+         side_id: Optional[int] = typer.Option(None, "--side", help="Write into this side conversation (see ticket sides)."),
+         close: bool = typer.Option(False, "--close", help="Close the side conversation given by --side (a reply opens it again)."),
+         json_out: bool = JSON) -> None:
+    """Mail a third party about a ticket, apart from the customer (a side conversation).
+
+    Replies thread back into it; the requester never gets it, and the ticket's status and SLA do not change.
+    With --json it prints that side conversation (id, subject, to[], state, messages[]).
+
+    Examples:\n
+      helpdesk ticket side 42 --to warehouse@example.com --body "请拦截订单 SO-1234 的包裹"\n
+      helpdesk ticket side 42 --to a@supplier.example --to b@supplier.example --subject "Parts for #42" --body -\n
+      helpdesk ticket side 42 --side 3 --body "Thanks, got it"\n
+      helpdesk ticket side 42 --side 3 --close
+    """
+    from helpdesk.commands.sides import side_command
+
+    side_command(ticket, to, subject, body, side_id, close, json_out)
+
+
+@app.command("sides")
+def sides(ticket: str = typer.Argument(..., help="Ticket number."), json_out: bool = JSON) -> None:
+    """A ticket's side conversations with third parties, with their messages.
+
+    Example: helpdesk ticket sides 42 --json
+    """
+    from helpdesk.commands.sides import sides_command
+
+    sides_command(ticket, json_out)
+
+
+@app.command("rate")
+def rate(ticket: str = typer.Argument(..., help="Ticket number."),
+         rating: str = typer.Argument(..., help="good or bad."),
+         comment: Optional[str] = typer.Option(None, "--comment", help="What the customer said."),
+         nps: Optional[int] = typer.Option(None, "--nps", help="How likely they are to recommend us, 0-10."),
+         json_out: bool = JSON) -> None:
+    """Record the customer's satisfaction rating taken by phone (marked as taken by you).
+
+    One rating per ticket: the latest wins until the ticket closes or 28 days after it was solved.
+    Example: helpdesk ticket rate 42 good --comment "很满意，处理很快"
+    """
+    from helpdesk.commands.portal import rate_command
+
+    rate_command(ticket, rating, comment, nps, json_out)

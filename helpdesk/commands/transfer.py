@@ -22,6 +22,7 @@ def import_(
     strict: bool = typer.Option(False, "--strict", help="All or nothing: import nothing if any row is bad."),
     dayfirst: bool = typer.Option(False, "--dayfirst", help="Read 05/03/2025 as 5 March."),
     rejects: Optional[str] = typer.Option(None, "--rejects", help="Where bad rows go (default: NAME.rejects.csv/.xlsx next to FILE)."),
+    assets: bool = typer.Option(False, "--assets", help="The sheet lists assets (serial, model, owner, warranty), not tickets."),
     json_out: bool = JSON,
 ) -> None:
     """Import tickets from a spreadsheet (safe to run again: it updates, never duplicates).
@@ -29,8 +30,13 @@ def import_(
     Examples:\n
       helpdesk import 工单台账.xlsx --dry-run          (see the mapping and the counts)\n
       helpdesk import tickets.csv --map map.toml\n
-      helpdesk import export.xlsx --strict --json
+      helpdesk import export.xlsx --strict --json\n
+      helpdesk import 设备台账.xlsx --assets --dry-run   (an asset sheet; all or nothing)
     """
+    if assets:
+        from helpdesk.commands.assets import import_sheet
+
+        return import_sheet(file, sheet, dry_run, json_out)
     from helpdesk.sheets.read import read_ahead
 
     read_ahead(file, sheet)  # parses while the rest starts up; a --map naming the sheet parses again

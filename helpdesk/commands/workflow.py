@@ -99,9 +99,9 @@ def rules_run(dry_run: bool = typer.Option(False, "--dry-run", help="List the ti
     if dry_run:
         result = desk().rehearse(lambda s: run_automations(s, now=utcnow(), dry_run=True))
     else:
-        result = RunResult()
+        result, ahead = RunResult(), {}  # ahead: matches read once for the chunks after (automations.Ahead)
         while True:
-            part = write(lambda s, _w: run_automations(s, now=utcnow()))
+            part = write(lambda s, _w: run_automations(s, now=utcnow(), ahead=ahead))
             result.add(part)
             if not part.more:
                 break
@@ -111,7 +111,7 @@ def rules_run(dry_run: bool = typer.Option(False, "--dry-run", help="List the ti
     for name, count in result.matched.items():
         ids = result.tickets.get(name, [])
         shown = ", ".join(f"#{i}" for i in ids[:20]) + (" ..." if len(ids) > 20 else "")
-        render.show(f"{name}: {verb} {count} tickets" + (f" ({shown})" if ids else ""))
+        render.show(f"{name}: {verb} {count} ticket{'' if count == 1 else 's'}" + (f" ({shown})" if ids else ""))
     if not result.matched:
         render.show("no automations loaded")
     if result.warnings:

@@ -10,7 +10,7 @@ from .html_text import html_to_text
 from .model import Attachment, BounceInfo, ParsedMail
 from .parse import parse_message
 from .quotes import collapse_quotes
-from .tags import tag_subject, ticket_tag
+from .tags import side_tag, tag_side_subject, tag_subject, ticket_tag
 
 __all__ = [
     "Attachment",
@@ -22,6 +22,8 @@ __all__ = [
     "parse_message",
     "safe_filename",
     "should_not_autoreply",
+    "side_tag",
+    "tag_side_subject",
     "tag_subject",
     "ticket_tag",
 ]

@@ -42,12 +42,14 @@ def build_message(
     auto_submitted: bool = False,
     loop_marker: str | None = None,
     date: datetime | None = None,
+    more_to: tuple[str, ...] | list[str] = (),
 ) -> tuple[bytes, str]:
     """(RFC 5322 bytes, Message-ID without angle brackets). `date` should be the
-    caller's clock; without it no Date header is written (the relay adds one)."""
+    caller's clock; without it no Date header is written (the relay adds one).
+    `more_to`: further addresses in To (a side conversation with several people)."""
     msg = EmailMessage(policy=_POLICY)
     msg["From"] = _address(from_name, from_addr, "from_addr")
-    msg["To"] = _address(to_name, to_addr, "to_addr")
+    msg["To"] = [_address(to_name, to_addr, "to_addr")] + [_address("", a, "to_addr") for a in more_to]
     msg["Subject"] = header_value(subject)
     message_id = _new_message_id(message_id_domain)
     msg["Message-ID"] = f"<{message_id}>"

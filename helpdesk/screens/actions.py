@@ -30,6 +30,8 @@ ACTION_BINDINGS = [
     Binding("R", "reopen", "Reopen", show=False, id="ticket.reopen"),
     Binding("M", "merge", "Merge", show=False, id="ticket.merge"),
     Binding("L", "link", "Link", show=False, id="ticket.link"),
+    Binding("S", "side", "Side conversation", show=False, id="ticket.side"),
+    Binding("c", "customer", "Customer", show=False, id="ticket.customer"),  # the requester in 360° (screens/customer.py)
 ]
 
 # (action, title, help) for the command palette
@@ -45,6 +47,7 @@ PALETTE = [
     ("reopen", "Reopen", "Reopen a solved or closed ticket"),
     ("merge", "Merge into…", "Merge this ticket into another one"),
     ("link", "Link to…", "Link this ticket to another one"),
+    ("side", "Side conversation…", "Mail a third party about the ticket, apart from the customer (S)"),
 ]
 
 
@@ -288,6 +291,12 @@ class TicketActions:
     def action_note(self) -> None:
         self._write_message("note")
 
+    def action_customer(self) -> None:
+        from helpdesk.screens.customer import CustomerScreen
+
+        if t := self._targets(single=True):
+            self.app.push_screen(CustomerScreen(t.ids[0]))
+
     def _write_message(self, kind: str) -> None:
         from helpdesk.screens.compose import ComposeScreen
 
@@ -295,6 +304,58 @@ class TicketActions:
             return
         tid = t.ids[0]
         self.app.push_screen(ComposeScreen(tid, t.subject, t.versions.get(tid), kind))
+
+
+    def action_side(self) -> None:
+        """Start a side conversation by mail with a third party, or write into one of the ticket's."""
+        from helpdesk.services.mail.sides import sides_of
+
+        if not (t := self._targets(single=True)):
+            return
+        tid = t.ids[0]
+        with self.app.desk.read() as s:
+            found = [(x.id, x.subject, list(x.participants), x.state) for x in sides_of(s, tid)]
+        if not found:
+            self._side_recipients(t)
+            return
+        choices = [Choice("New side conversation…", "new", "mail someone else about this ticket")]
+        choices += [Choice(f"#{sid} {subject}", sid, f"{state} · {', '.join(to)}") for sid, subject, to, state in found]
+
+        def picked(value) -> None:
+            if value == "new":
+                self._side_recipients(t)
+            elif value is not None:
+                self._write_side(t, side_id=value)
+
+        self.app.push_screen(PickerScreen(f"Side conversations of #{tid}", choices), picked)
+
+    def _side_recipients(self, t: Targets) -> None:
+        tid = t.ids[0]
+
+        def typed(text: str | None) -> None:
+            if not text:
+                return
+            from helpdesk.errors import HelpdeskError
+            from helpdesk.services.mail.sides import clean_recipients
+            from helpdesk.services.tickets.lifecycle import get_ticket
+
+            try:  # a bad address or the requester is refused here, before any text is written
+                with self.app.desk.read() as s:
+                    to = clean_recipients(s, get_ticket(s, tid), [text])
+            except HelpdeskError as exc:
+                self.app.notify(exc.message, severity="error", markup=False)
+                return
+            if to:
+                self._write_side(t, to=to)
+
+        self.app.push_screen(PromptScreen(f"Side conversation on #{tid} with (never the requester):",
+                                          placeholder="warehouse@example.com, finance@example.com"), typed)
+
+    def _write_side(self, t: Targets, *, to: list[str] | None = None, side_id: int | None = None) -> None:
+        from helpdesk.screens.compose import ComposeScreen
+
+        tid = t.ids[0]
+        self.app.push_screen(ComposeScreen(tid, t.subject, t.versions.get(tid), "side", to=to, side_id=side_id))
 
 
 def _number(app, text: str | None) -> int | None:

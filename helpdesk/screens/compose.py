@@ -1,4 +1,5 @@
-"""Writing a public reply or an internal note: ctrl+s sends, esc asks before discarding."""
+"""Writing a public reply, an internal note or a side conversation message: ctrl+s sends,
+esc asks before discarding."""
 
 from __future__ import annotations
 
@@ -35,13 +36,21 @@ class ComposeScreen(Screen[bool]):
             super().__init__()
             self.error, self.version = error, version
 
-    def __init__(self, ticket_id: int, subject: str, version: int, kind: str = "reply") -> None:
+    def __init__(self, ticket_id: int, subject: str, version: int, kind: str = "reply", *,
+                 to: list[str] | None = None, side_id: int | None = None) -> None:
         super().__init__()
         self.ticket_id, self.subject, self.version, self.kind = ticket_id, subject, version, kind
+        self.to, self.side_id = list(to or []), side_id  # kind "side": new with `to`, else into `side_id`
         self.sending = False
 
+    def _what(self) -> str:
+        if self.kind == "side":
+            where = f"to {', '.join(self.to)}" if self.side_id is None else f"#{self.side_id}"
+            return f"Side conversation {where} (by mail; never the requester)"
+        return "Internal note (agents only)" if self.kind == "note" else "Public reply (the requester gets it)"
+
     def compose(self):
-        what = "Internal note (agents only)" if self.kind == "note" else "Public reply (the requester gets it)"
+        what = self._what()
         with Vertical(id="compose", classes=f"-{self.kind}"):
             yield Static(Text(f"{what} on #{self.ticket_id} ") + Text(literal(self.subject), "bold"),
                          id="compose-title")
@@ -68,14 +77,25 @@ class ComposeScreen(Screen[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="compose")
     def send(self, body: str, version: int) -> None:
         from helpdesk.errors import Conflict
+        from helpdesk.services.mail import sides
         from helpdesk.services.tickets.conversation import add_agent_message
 
         app = self.app
+
+        def write(s):
+            if self.kind != "side":
+                return add_agent_message(s, app.actor, self.ticket_id, body, kind=self.kind, if_version=version)
+            if self.side_id is None:  # a side conversation never changes the ticket: no version to check
+                return sides.start_side(s, app.actor, self.ticket_id, self.to, body)[0].id
+            return sides.write_side(s, app.actor, self.ticket_id, self.side_id, body).side_id
+
         try:
-            app.desk.write(lambda s: add_agent_message(s, app.actor, self.ticket_id, body, kind=self.kind,
-                                                       if_version=version))
+            written = app.desk.write(write)
+            if self.kind == "side":
+                self.side_id = written  # a second message from this screen goes into the same one
         except Conflict as exc:
-            self.post_message(self.Refused(exc, app.current_version(self.ticket_id)))
+            again = app.current_version(self.ticket_id) if self.kind != "side" else None  # side: no version
+            self.post_message(self.Refused(exc, again))
             return
         except Exception as exc:  # anything else also keeps the draft
             self.post_message(self.Refused(exc, None))
@@ -84,7 +104,8 @@ class ComposeScreen(Screen[bool]):
 
     def on_compose_screen_sent(self, message: Sent) -> None:
         self.sending = False
-        self.app.notify(f"{'Note added to' if self.kind == 'note' else 'Reply sent on'} #{self.ticket_id}.")
+        done = {"note": "Note added to", "side": f"Side conversation #{self.side_id} mailed, on"}
+        self.app.notify(f"{done.get(self.kind, 'Reply sent on')} #{self.ticket_id}.", markup=False)
         self.app.desk_changed_here()
         self.dismiss(True)
 

@@ -1,4 +1,4 @@
-"""One ticket, read in full: fields, requester, conversation, attachments, timeline.
+"""One ticket, read in full: fields, requester, conversation, side conversations, attachments, timeline.
 
 Built from the JSON shapes of `listing.ticket_detail` and `queues.requester_card`.
 Every piece of outside text goes through `literal()` into a `Text`, so a subject
@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 from helpdesk.text import literal
 from helpdesk.widgets.cells import Palette, clock_line, relative
+from helpdesk.widgets.customer_card import customer_panel
 from helpdesk.widgets.kb_suggestions import KbSuggestions
 
 CLOCKS = (("first_response", "First response"), ("next_response", "Next response"), ("resolution", "Resolution"))
@@ -129,6 +130,31 @@ def message_panel(m: dict, now: datetime, palette: Palette) -> RenderableType:
     return Panel(body, title=title, title_align="left", border_style=border)
 
 
+def side_panel(side: dict, now: datetime, palette: Palette) -> RenderableType:
+    """One side conversation (mail with a third party), its messages oldest first: framed
+    apart from the customer's conversation, in the dim secondary style."""
+    title = Text(f"Side conversation #{side['id']}", Style(bold=True)) + Text(" · ") + line(side.get("subject"))
+    title += Text(f" · {side.get('state')}", Style(dim=True))
+    rows: list[RenderableType] = [Text("with ", Style(dim=True)) + line(", ".join(side.get("to") or []))]
+    for m in side.get("messages") or []:
+        if m.get("direction") == "out":
+            head = Text("→ ", Style(bold=True)) + line(m.get("author_name") or m.get("author")) \
+                + Text(" to ", Style(dim=True)) + line(", ".join(m.get("to") or []))
+        else:
+            head = Text("← ", Style(bold=True)) + line(m.get("author_name") or m.get("author"))
+            if m.get("author_name"):
+                head += Text(" <") + line(m.get("author")) + Text(">")
+            if m.get("outsider"):
+                head += Text(" (not a participant)", palette.warning)
+        head += Text(" · ") + when(m.get("created_at"), now)
+        body = Text(literal(m.get("body") or "", multiline=True))
+        for a in m.get("attachments") or []:
+            body.append("\n📎 ", Style(dim=True)).append_text(line(a.get("filename")))
+            body.append(f"  {_size(a.get('size') or 0)}", Style(dim=True))
+        rows += [Padding(head, (1, 0, 0, 0)), Padding(body, (0, 0, 0, 2))]
+    return Panel(Group(*rows), title=title, title_align="left", border_style=Style(color="magenta", dim=True))
+
+
 def _size(n: int) -> str:
     for unit in ("B", "KB", "MB"):
         if n < 1024:
@@ -159,6 +185,8 @@ def _change(e: dict, palette: Palette) -> Text:
     if e.get("field") == "rule_warning":
         return Text("⚠ ", palette.warning) + line(_short(e.get("new"))) + Text(f" could not act: {reason}",
                                                                                palette.warning)
+    if e.get("field") == "side_conversation":  # new = "side conversation #3: reply from x@y", reason = subject
+        return Text("✉ ") + line(_short(e.get("new"), 90)) + (Text(f" ({reason})", Style(dim=True)) if reason else Text())
     if e.get("field") == "mention_warning":  # new = "@name", reason = why nobody was told
         return Text("⚠ ", palette.warning) + line(_short(e.get("new"))) + Text(f" {reason}", palette.warning)
     change = line(e.get("field")) + Text(": ") + line(_short(e.get("old")) or "—") + Text(" → ") \
@@ -181,10 +209,15 @@ def head_renderable(t: dict, now: datetime, palette: Palette) -> RenderableType:
 def detail_renderable(t: dict, card: dict | None, *, show_events: bool, now: datetime,
                       palette: Palette) -> RenderableType:
     """Everything below the fields and clocks: requester, conversation, timeline."""
-    parts: list[RenderableType] = [requester_panel(card)]
+    parts: list[RenderableType] = [customer_panel(card, t.get("asset"))]  # widgets/customer_card.py
     messages = t.get("messages") or []
     parts.append(Text(f"Conversation ({len(messages)})", Style(bold=True, underline=True)))
     parts += [message_panel(m, now, palette) for m in messages] or [Text("No messages yet.", Style(dim=True))]
+    sides = t.get("side_conversations") or []
+    if sides:  # mail with third parties: apart from the customer's conversation, never theirs
+        parts.append(Text(f"Side conversations ({len(sides)})", Style(bold=True, underline=True))
+                     + Text(" not the requester's · S", Style(dim=True)))
+        parts += [side_panel(x, now, palette) for x in sides]
     if show_events:
         parts.append(timeline(t.get("events") or [], now, palette))
     else:

@@ -181,7 +181,7 @@ def test_agent_team_contact_commands(staffed):
     assert staffed("contact", "add", "ann@acme.com", "--name", "Ann", "--org", "Acme", "--tier", "vip", who=BOB).code == 0
     create(staffed, "-s", "Ann's ticket", "-r", "ann@acme.com")
     shown = staffed("contact", "show", "ann@acme.com", "--json").json()
-    assert (shown["organization"], shown["tier"], len(shown["tickets"])) == ("Acme", "vip", 1)
+    assert (shown["organization"], shown["tier"], len(shown["tickets"])) == ({"name": "Acme", "tier": None}, "vip", 1)
     assert staffed("contact", "list", "acme", "--json").json()["total"] == 1
     assert staffed("contact", "show", "nobody@x.com").code == 3
 

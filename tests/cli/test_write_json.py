@@ -11,7 +11,7 @@ BOB = "bob@example.com"
 
 TICKET_KEYS = {"id", "subject", "status", "priority", "type", "channel", "requester", "organization", "assignee",
                "team", "tags", "fields", "external_id", "created_at", "updated_at", "first_response_at",
-               "solved_at", "closed_at", "sla", "version", "changed"}
+               "solved_at", "closed_at", "sla", "version", "changed", "asset"}
 
 
 def create(cli, *args) -> int:

@@ -77,7 +77,7 @@ def mark_told(session: Session, ticket_id: int, agent_id: int) -> None:
     session.info.setdefault(TOLD, set()).add((ticket_id, agent_id))
 
 
-@bus.subscribe("ticket.updated")
+@bus.subscribe("ticket.updated", "side_conversation.updated")
 def collect(session: Session, event: bus.DomainEvent) -> None:
     if event.ticket_id is None or not event.changes:
         return
@@ -117,5 +117,7 @@ def summary(ticket: Ticket, changes: list[tuple[Any, dict]]) -> str:
 def _said(name: str, old: Any, new: Any) -> str:
     if name in MESSAGES:
         return MESSAGES[name]
+    if name == "side_conversation":  # new = "side conversation #3: reply from warehouse@example.com"
+        return str(new)
     show = (lambda v: "—" if v in (None, "", []) else ", ".join(map(str, v)) if isinstance(v, list) else str(v)[:60])
     return f"{name} {show(old)} → {show(new)}"

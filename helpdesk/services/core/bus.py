@@ -18,7 +18,8 @@ from sqlmodel import Session
 SUBSCRIBERS: list[str] = ["helpdesk.services.types.fields", "helpdesk.services.types.stages",  # first: they refuse
                           "helpdesk.services.sla.tracking", "helpdesk.services.mail.outbox",
                           "helpdesk.services.workflow.triggers", "helpdesk.services.workflow.routing",
-                          "helpdesk.services.collaboration.followers", "helpdesk.services.collaboration.mentions"]
+                          "helpdesk.services.collaboration.followers", "helpdesk.services.collaboration.mentions",
+                          "helpdesk.services.customers.surveys"]
 
 _handlers: dict[str, list[Callable]] = defaultdict(list)
 _loaded = False

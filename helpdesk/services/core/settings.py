@@ -22,6 +22,7 @@ KNOWN = {
     "mail.imap_url": "imaps://user@host/INBOX; password from HELPDESK_IMAP_PASSWORD",
 }
 SECRET = re.compile(r"(password|secret|token)", re.I)
+PRIVATE = {"portal.signing_key"}  # kept by the desk for itself: never shown, never set by hand
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 
@@ -31,6 +32,8 @@ def clean_key(key: str) -> str:
         raise Invalid(f"{key!r} is not a setting name (like mail.from)", field="key")
     if SECRET.search(k):
         raise Invalid("passwords and tokens are never stored; set them in the environment or the system keyring", field="key")
+    if k in PRIVATE:
+        raise Invalid(f"{k} is kept by the desk itself and is never shown or set by hand", field="key")
     return k
 
 
@@ -72,7 +75,8 @@ def unset_setting(session: Session, actor: Actor, key: str) -> bool:
 
 
 def all_settings(session: Session) -> dict[str, Any]:
-    return {s.key: s.value for s in session.execute(select(Setting).order_by(Setting.key)).scalars()}
+    return {s.key: s.value for s in session.execute(select(Setting).order_by(Setting.key)).scalars()
+            if s.key not in PRIVATE}
 
 
 def desk_zone(session: Session):

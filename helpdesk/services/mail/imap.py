@@ -89,4 +89,6 @@ def fetch_job(desk) -> dict:
     if not url:
         return {"skipped": "mail.imap_url is not set"}
     results = fetch_mail(desk, url=str(url))
-    return {action: sum(r.action == action for r in results) for action in ("created", "appended", "ignored")}
+    counts = {action: sum(r.action == action for r in results) for action in ("created", "appended", "ignored")}
+    rated = sum(r.action == "rated" for r in results)  # replies to survey mails that were only a rating
+    return counts | ({"rated": rated} if rated else {})

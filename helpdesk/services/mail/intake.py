@@ -20,6 +20,8 @@ from helpdesk.errors import HelpdeskError, Invalid
 from helpdesk.mail import ParsedMail, parse_message, should_not_autoreply, ticket_tag
 from helpdesk.models import Agent, MailReceipt, Message, Outbox, Ticket, utcnow
 from helpdesk.services.core.actors import SYSTEM, actor_of
+from helpdesk.services.customers import survey_replies
+from helpdesk.services.mail import sides
 from helpdesk.services.mail.templates import setting
 from helpdesk.services.people import agents, contacts
 from helpdesk.services.tickets import attachments
@@ -43,7 +45,7 @@ _MAX_IDS = 50  # thread ids looked up per message
 @dataclass
 class IngestResult:
     ticket: int | None
-    action: str  # created | appended | ignored
+    action: str  # created | appended | rated | ignored
     reason: str | None = None
     message_id: str | None = None
 
@@ -81,6 +83,14 @@ def _file(session: Session, parsed: ParsedMail, now: datetime, rate_limit: int, 
         return IngestResult(None, "ignored", "loop (our own X-Loop)")
     if _recent_count(session, parsed.from_addr, now) >= rate_limit:
         return IngestResult(None, "ignored", "rate limited")
+    side = sides.find_thread(session, parsed)
+    if side is not None:  # a third party's answer: into its side conversation, never the customer's
+        sides.receive(session, side, parsed, now=now, root=root)
+        return IngestResult(side.ticket_id, "appended", f"side conversation #{side.id}")
+    rating = survey_replies.take_mail_rating(session, parsed.from_addr, parsed.visible_text or parsed.body_text,
+                                             parsed.in_reply_to + parsed.references[::-1], now)
+    if rating is not None:  # a reply to a survey mail that is only "1", "2", "满意", ...
+        return IngestResult(*rating)
     ticket = _thread(session, parsed)
     if ticket is not None and ticket.status != "closed":
         message = _append(session, ticket, parsed)

@@ -235,7 +235,8 @@ def send_due(desk, *, now: datetime | None = None, limit: int = 100) -> SendRepo
 def _send_one(desk, client: smtplib.SMTP, report: SendReport, row: Outbox, sender: str, now: datetime) -> None:
     import smtplib
     try:
-        client.sendmail(sender, [row.to_addr], row.raw)
+        # to_addr holds several addresses ("a@x, b@y") for a side conversation with several people
+        client.sendmail(sender, [a.strip() for a in row.to_addr.split(",") if a.strip()], row.raw)
     except smtplib.SMTPRecipientsRefused as exc:
         code = min(c for c, _m in exc.recipients.values())
         _record(desk, report, row.id, now, _describe(exc), permanent=code >= 500)

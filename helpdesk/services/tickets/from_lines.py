@@ -14,22 +14,25 @@ from helpdesk import search
 from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import (
     Agent,
+    Asset,
     Contact,
     Event,
     Message,
     Team,
     Ticket,
+    TicketAsset,
     TicketSkill,
     TicketTag,
     utcnow,
 )
 from helpdesk.services.core import bus
 from helpdesk.services.core.actors import Actor, require
+from helpdesk.services.customers.assets import serial_key
 from helpdesk.services.tickets.indexing import document
 from helpdesk.services.tickets.lifecycle import NewTicket, validate_new
 
 KEYS = {"subject", "body", "requester", "requester_name", "priority", "type", "tags", "tag", "assignee", "team",
-        "channel", "fields", "status", "external_id", "created_at", "skills"}
+        "channel", "fields", "status", "external_id", "created_at", "skills", "asset"}
 MAX_ERRORS_SHOWN = 20
 
 
@@ -72,6 +75,8 @@ def parse_line(text: str) -> NewTicket:
     if isinstance(requester, dict):  # accept the shape `ticket show --json` prints
         data.setdefault("requester_name", requester.get("name"))
         requester = requester.get("email")
+    if isinstance(data.get("asset"), dict):  # the shape `ticket show --json` prints
+        data["asset"] = data["asset"].get("serial")
     new = NewTicket(
         subject=_text(data, "subject") or "", body=_text(data, "body"), requester=requester,
         requester_name=_text(data, "requester_name"), priority=_text(data, "priority") or "normal",
@@ -79,7 +84,7 @@ def parse_line(text: str) -> NewTicket:
         assignee=_text(data, "assignee"), team=_text(data, "team"), status=_text(data, "status") or "new",
         fields={str(k): "" if v is None else str(v) for k, v in fields.items()},
         external_id=_text(data, "external_id"), created_at=_time(data.get("created_at")),
-        skills=[str(k) for k in skills],
+        skills=[str(k) for k in skills], asset=_text(data, "asset"),
     )
     return validate_new(new)
 
@@ -113,6 +118,7 @@ def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str
     parsed, numbers, errors = [], [], []
     agents = {e for row in session.execute(select(func.lower(Agent.email), func.lower(Agent.name))) for e in row}
     teams = set(session.execute(select(func.lower(Team.name))).scalars())
+    assets = _asset_ids(session, lines)
     for number, text in lines:
         try:
             new = parse_line(text)
@@ -120,6 +126,8 @@ def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str
                 raise Invalid(f"no agent {new.assignee!r}", field="assignee")
             if new.team and new.team.lower() not in teams:
                 raise Invalid(f"no team {new.team!r}", field="team")
+            if new.asset and serial_key(new.asset) not in assets:
+                raise Invalid(f"no asset with serial {new.asset!r}", field="asset")
             parsed.append(new)
             numbers.append(number)
         except Invalid as exc:
@@ -135,6 +143,9 @@ def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str
     ids: list[int] = []
     for start in range(0, len(parsed), CHUNK):
         ids += _insert_chunk(session, actor, parsed[start:start + CHUNK])
+    links = [{"ticket_id": i, "asset_id": assets[serial_key(p.asset)]} for i, p in zip(ids, parsed) if p.asset]
+    if links:
+        session.execute(insert(TicketAsset), links)
     bus.publish(session, bus.DomainEvent("tickets.created", None, actor, data={"ids": ids}))
     return ids
 
@@ -179,6 +190,13 @@ def _insert_chunk(session: Session, actor: Actor, parsed: list[NewTicket]) -> li
     search.store(session, [(i, document(p.subject, contacts[p.requester].name if p.requester else None,
                                         p.requester, [p.body] if p.body else [])) for i, p in zip(ids, parsed)])
     return ids
+
+
+def _asset_ids(session: Session, lines: list[tuple[int, str]]) -> dict[str, int]:
+    """{serial key: asset id}, when any line names an asset (one query for all of them)."""
+    if not any('"asset"' in text for _, text in lines):
+        return {}
+    return dict(session.execute(select(Asset.serial_key, Asset.id)).all())
 
 
 def _requesters(session: Session, actor: Actor, parsed: list[NewTicket], now) -> dict[str, Contact]:

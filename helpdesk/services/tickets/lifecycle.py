@@ -22,6 +22,7 @@ from helpdesk.models import (
     STATUSES,
     Agent,
     Message,
+    SideConversation,
     Team,
     Ticket,
     TicketLink,
@@ -64,9 +65,10 @@ class TicketChanges:
     fields: dict[str, str | None] = field(default_factory=dict)
     add_skills: list[str] = field(default_factory=list)  # the agent must hold them (routing)
     remove_skills: list[str] = field(default_factory=list)
+    asset: Any = UNSET  # an asset's serial, or None to unlink
 
     def is_empty(self) -> bool:
-        values = (self.subject, self.status, self.priority, self.type, self.assignee, self.team)
+        values = (self.subject, self.status, self.priority, self.type, self.assignee, self.team, self.asset)
         return all(v is UNSET for v in values) and not (self.add_tags or self.remove_tags or self.fields
                                                          or self.add_skills or self.remove_skills)
 
@@ -156,6 +158,7 @@ class NewTicket:
     external_id: str | None = None
     created_at: datetime | None = None
     skills: list[str] = field(default_factory=list)
+    asset: str | None = None  # serial of the asset it is about (its repair history)
 
 
 def validate_new(ticket: NewTicket) -> NewTicket:
@@ -211,6 +214,10 @@ def create_ticket(session: Session, actor: Actor, new: NewTicket) -> Ticket:
         from helpdesk.services.tickets.skills import change_skills
 
         change_skills(session, ticket.id, new.skills)
+    if new.asset:
+        from helpdesk.services.customers.assets import set_ticket_asset
+
+        set_ticket_asset(session, ticket.id, new.asset)
     if new.body:
         session.add(Message(
             ticket_id=ticket.id, kind="reply", body=new.body, channel=new.channel, created_at=created,
@@ -297,6 +304,11 @@ def _apply(session: Session, ticket: Ticket, ch: TicketChanges) -> dict[str, tup
 
         if skills := change_skills(session, ticket.id, ch.add_skills, ch.remove_skills):
             diff["skills"] = skills
+    if ch.asset is not UNSET:
+        from helpdesk.services.customers.assets import set_ticket_asset
+
+        if linked := set_ticket_asset(session, ticket.id, ch.asset):
+            diff["asset"] = linked
     return diff
 
 
@@ -355,6 +367,24 @@ def touch(session: Session, actor: Actor, ticket: Ticket, diff: dict, *, reason:
     bus.publish(session, bus.DomainEvent(event, ticket.id, actor, changes=diff))
 
 
+def touch_many(session: Session, actor: Actor, changed: list[tuple[Ticket, dict]], *,
+               reason: str | None = None) -> None:
+    """`touch` for many tickets (no subject changes): their rows and events written in
+    one flush, then each ticket's ticket.updated published, as `touch` would one by one."""
+    for ticket, diff in changed:
+        now = utcnow()
+        ticket.version += 1
+        ticket.updated_at = now
+        if "status" in diff:
+            ticket.status_changed_at = now
+        session.add(ticket)
+        for name, (old, new) in diff.items():
+            record(session, actor, "ticket", ticket.id, name, old, new, reason=reason, at=now)
+    session.flush()
+    for ticket, diff in changed:
+        bus.publish(session, bus.DomainEvent("ticket.updated", ticket.id, actor, changes=diff))
+
+
 def close_ticket(session: Session, actor: Actor, ticket_id: int, *, if_version: int | None = None) -> dict[str, tuple[Any, Any]]:
     """Close; returns {field: (old, new)}, empty (falsy) when it already was closed."""
     require(actor, "agent")
@@ -396,6 +426,10 @@ def merge_tickets(session: Session, actor: Actor, source_id: int, target_id: int
     for message in moved:
         message.ticket_id = target.id
         session.add(message)
+    # side conversations with third parties move along (their mail threads by Message-ID or [#N-Sk])
+    for side in session.exec(select(SideConversation).where(SideConversation.ticket_id == source.id)).all():
+        side.ticket_id = target.id
+        session.add(side)
     now = utcnow()
     session.add(Message(ticket_id=target.id, kind="note", author_agent_id=actor.agent_id, author_name=actor.name,
                         body=f"Ticket #{source.id} ({source.subject}) was merged into this ticket.", created_at=now))

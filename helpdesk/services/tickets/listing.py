@@ -147,6 +147,9 @@ def ticket_dicts(session: Session, tickets: list[Ticket], *, now: datetime | Non
                 TicketTag.ticket_id.in_(list(tags))).order_by(TicketTag.tag)):
             tags[tid].append(tag)
     slas = sla_summaries(session, tickets, now=now or utcnow())
+    from helpdesk.services.customers.assets import assets_of_tickets
+
+    assets = assets_of_tickets(session, [t.id for t in tickets])
     out = []
     for t in tickets:
         c = contacts.get(t.requester_id)
@@ -162,12 +165,13 @@ def ticket_dicts(session: Session, tickets: list[Ticket], *, now: datetime | Non
             "first_response_at": iso(t.first_response_at), "solved_at": iso(t.solved_at),
             "closed_at": iso(t.closed_at), "merged_into": t.merged_into_id,
             "sla": slas[t.id], "version": t.version,
+            "asset": assets.get(t.id),
         })
     return out
 
 
 def ticket_detail(session: Session, ticket: Ticket, *, now: datetime | None = None) -> dict:
-    """`show --json`: the ticket plus messages[] and events[]."""
+    """`show --json`: the ticket plus messages[], events[] and side_conversations[]."""
     data = ticket_dicts(session, [ticket], now=now)[0]
     messages = session.execute(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.created_at, Message.id)).scalars().all()
     files: dict[int, list[dict]] = {m.id: [] for m in messages}
@@ -185,6 +189,9 @@ def ticket_detail(session: Session, ticket: Ticket, *, now: datetime | None = No
     events = session.execute(select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)).scalars().all()
     data["events"] = [{"at": iso(e.at), "actor": e.actor, "field": e.field, "old": e.old, "new": e.new,
                        **({"reason": e.reason} if e.reason else {})} for e in events]
+    from helpdesk.services.mail.sides import sides_json
+
+    data["side_conversations"] = sides_json(session, ticket.id)  # third parties, apart from messages[]
     return data
 
 

@@ -233,6 +233,8 @@ def requester_card(session: Session, ticket: Ticket) -> dict | None:
     """The requester panel: contact, organization, tier and their other tickets."""
     if ticket.requester_id is None:
         return None
+    from helpdesk.services.people.history import requester_extras
+
     c = session.get(Contact, ticket.requester_id)
     org = session.get(Organization, c.organization_id) if c and c.organization_id else None
     if c is None:
@@ -244,4 +246,5 @@ def requester_card(session: Session, ticket: Ticket) -> dict | None:
         "name": c.name, "email": c.email, "phone": c.phone, "organization": org.name if org else None,
         "tier": c.tier or (org.tier if org else None), "ticket_count": total,
         "others": [{"id": i, "subject": s, "status": st} for i, s, st in others],
+        **requester_extras(session, c),  # open/solved, assets (the 360 summary)
     }

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from helpdesk.models import PRIORITIES, Agent, Team, Ticket, TicketSkill, utcnow
@@ -66,8 +66,13 @@ def route(session: Session, *, teams: set[int] | None = None, now: datetime | No
         # that inserting a ticket of this team takes (FOR UPDATE would deadlock on them)
         stmt = stmt.with_for_update(key_share=True)
     done: list[Assignment] = []
-    for team in session.execute(stmt).scalars().all():
-        done += _route_team(session, team, now, dry_run)
+    # the SLA clocks of the tickets assigned are worked out once, after all the
+    # assignments (as each would have: actor routing, "after assignee"), not once each
+    from helpdesk.services.sla.tracking import one_recompute
+
+    with one_recompute(session, now=now, actor=ROUTER, reason="after assignee"):
+        for team in session.execute(stmt).scalars().all():
+            done += _route_team(session, team, now, dry_run)
     return done
 
 
@@ -78,7 +83,7 @@ def _route_team(session: Session, team: Team, now: datetime, dry_run: bool) -> l
     waiting = _waiting(session, team)
     needs = _skills(session, [t.id for t in waiting])
     turn = _last_turn(session)
-    done = []
+    done, assigned = [], []
     for ticket in waiting:
         if all(s.room <= 0 for s in seats):
             break
@@ -93,10 +98,17 @@ def _route_team(session: Session, team: Team, now: datetime, dry_run: bool) -> l
         seat.load += 1
         seat.agent.routed_turn = turn
         done.append(Assignment(ticket.id, seat.agent.email, team.name, team.routing))
-        if not dry_run:
-            _assign(session, ticket, seat.agent, team.routing)
+        if not dry_run:  # agent.routed_turn, set above, goes in with the assignment's flush
+            ticket.assignee_id = seat.agent.id
+            assigned.append((ticket, {"assignee": (None, seat.agent.email)}))
     if dry_run:
         session.expire_all()  # forget the turns counted for the preview
+    elif assigned:
+        # one flush for the team's assignments, then each ticket's ticket.updated (what
+        # lifecycle.touch does per ticket; nothing here reads what the others wrote)
+        from helpdesk.services.tickets.lifecycle import touch_many
+
+        touch_many(session, ROUTER, assigned, reason=f"routed: {team.routing}")
     return done
 
 
@@ -138,14 +150,6 @@ def _pick(eligible: list[_Seat], strategy: str) -> _Seat:
     return min(eligible, key=lambda s: (s.agent.routed_turn, s.agent.id))
 
 
-def _assign(session: Session, ticket: Ticket, agent: Agent, strategy: str) -> None:
-    from helpdesk.services.tickets.lifecycle import touch
-
-    ticket.assignee_id = agent.id
-    session.execute(update(Agent).where(Agent.id == agent.id).values(routed_turn=agent.routed_turn))
-    touch(session, ROUTER, ticket, {"assignee": (None, agent.email)}, reason=f"routed: {strategy}")
-
-
 # -- when to route -------------------------------------------------------------------
 
 ROUTE_KEY = "route_teams"
@@ -184,9 +188,23 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     if old:
         agent_ids.add(session.execute(select(Agent.id).where(Agent.email == old)).scalar())
     agent_ids.discard(None)
-    if agent_ids:
-        teams |= set(session.execute(select(Agent.team_id).where(Agent.id.in_(agent_ids))).scalars())
+    for agent_id in agent_ids:
+        agent = _agent(session, agent_id)
+        if agent is not None:
+            teams.add(agent.team_id)
     want_route(session, teams)
+
+
+def _agent(session: Session, agent_id: int) -> Agent | None:
+    """By primary key from the session's identity map, which holds rows only weakly: the
+    agents are held for this transaction, so a run of changes does not query one per ticket."""
+    transaction, held = session.info.get("routing_agents", (None, {}))
+    if transaction is not session.get_transaction():
+        held = {}
+        session.info["routing_agents"] = (session.get_transaction(), held)
+    if agent_id not in held:
+        held[agent_id] = session.get(Agent, agent_id)
+    return held[agent_id]
 
 
 @bus.subscribe("tickets.created", "tickets.imported")

@@ -21,10 +21,12 @@ from sqlalchemy import select, true
 from sqlmodel import Session
 
 from helpdesk.models import Ticket, utcnow
-from helpdesk.rules import RuleSet, Trigger, parse_when
+from helpdesk.rules import RuleSet, Trigger
 from helpdesk.services.core import bus
 from helpdesk.services.core.audit import record
 from helpdesk.services.workflow.actions import fire, rule_actor
+from helpdesk.services.workflow.batch import fire_many
+from helpdesk.services.workflow.reads import may_read, parsed, touched
 from helpdesk.services.workflow.stored import stored_rules
 
 DEPTH_MAX = 10
@@ -117,7 +119,7 @@ def _clocks_once(session: Session, rules: RuleSet, now: datetime):
 
     from helpdesk.services.sla.tracking import one_recompute
 
-    if any(term.field == "sla" for t in rules.triggers for term in parse_when(t.when).terms):
+    if any(term.field == "sla" for t in rules.triggers for term in parsed(t.when).terms):
         return nullcontext()
     return one_recompute(session, now=now, actor=rule_actor("triggers"), reason="after triggers")
 
@@ -136,9 +138,7 @@ def _pass(session: Session, rules: RuleSet, checker: Checker, batch: dict[int, C
             plans[tid] = candidates
     fired = 0
     for group in _groups(plans):
-        matches = checker.matching(group, plans[group[0]])
-        for tid in group:
-            fired += _fire_in_order(session, checker, tid, plans[tid], matches.get(tid, set()), chains[tid])
+        fired += _fire_group(session, checker, group, plans[group[0]], chains)
     return fired
 
 
@@ -150,22 +150,51 @@ def _groups(plans: dict[int, list[Trigger]]) -> list[list[int]]:
     return [ids[i:i + CHUNK] for ids in by_plan.values() for i in range(0, len(ids), CHUNK)]
 
 
-def _fire_in_order(session: Session, checker: Checker, tid: int, candidates: list[Trigger],
-                   matching: set[str], chain: Chain) -> int:
+def _fire_group(session: Session, checker: Checker, ids: list[int], candidates: list[Trigger], chains) -> int:
+    """The candidates in file order over tickets that share them, trigger by trigger.
+
+    Each ticket goes through exactly the sequence it would alone (a trigger's actions
+    change only its own ticket): a trigger fires where its `when` holds now, and after
+    a firing that changed something the later triggers are checked again, for the
+    tickets it changed and only those whose `when` reads what changed. Done for the
+    group at once, a firing is one `fire_many` and a re-check one query, not one per
+    ticket (bench/README.md, "Rules and routing")."""
+    matching = checker.matching(ids, candidates)
+    stopped: set[int] = set()
     fired = 0
     for position, trigger in enumerate(candidates):
-        if trigger.name not in matching or trigger.name in chain.fired:
+        hit = [tid for tid in ids if tid not in stopped and trigger.name in matching.get(tid, ())
+               and trigger.name not in chains[tid].fired]
+        if not hit:
             continue
-        chain.fired.add(trigger.name)
-        fired += 1
-        changed = fire(session, tid, trigger.name, trigger.actions)
+        for tid in hit:
+            chains[tid].fired.add(trigger.name)
+        fired += len(hit)
+        changed = fire_many(session, hit, trigger.name, trigger.actions)
         if trigger.stop:
-            chain.fired.update(t.name for t in checker.rules.triggers)  # nothing more in this chain
-            break
-        rest = candidates[position + 1:]
-        if changed and rest:  # later triggers see what this one did
-            matching = checker.matching([tid], rest).get(tid, set())
+            for tid in hit:  # nothing more in this chain
+                chains[tid].fired.update(t.name for t in checker.rules.triggers)
+                stopped.add(tid)
+            continue
+        _recheck(checker, candidates[position + 1:], trigger, changed, matching)
     return fired
+
+
+def _recheck(checker: Checker, rest: list[Trigger], fired: Trigger, changed: dict[int, dict | None],
+             matching: dict[int, set[str]]) -> None:
+    """Later triggers see what a firing did: check again those whose `when` may read it."""
+    by_keys: dict[frozenset | None, list[int]] = {}
+    for tid, diff in changed.items():
+        if diff:  # None: warned and rolled back; {}: nothing changed
+            by_keys.setdefault(touched(fired, diff), []).append(tid)
+    for keys, tids in by_keys.items():
+        again = [t for t in rest if may_read(t, keys)]
+        if not again:
+            continue
+        fresh = checker.matching(tids, again)
+        names = {t.name for t in again}
+        for tid in tids:
+            matching[tid] = (matching.get(tid, set()) - names) | fresh.get(tid, set())
 
 
 def fits(trigger: Trigger, change: Change) -> bool:
@@ -195,12 +224,12 @@ class Checker:
         from helpdesk.query_sql import Compiler
 
         self.session, self.rules = session, rules
-        self.compiler = Compiler(session, me=None, now=now)
+        self.compiler = Compiler(session, me=None, now=now, count_hits=False)
         self._conditions: dict[str, object] = {}
 
     def condition(self, trigger: Trigger):
         if trigger.name not in self._conditions:
-            self._conditions[trigger.name] = (self.compiler.compile(parse_when(trigger.when))
+            self._conditions[trigger.name] = (self.compiler.compile(parsed(trigger.when))
                                               if trigger.when else true())
         return self._conditions[trigger.name]
 

@@ -354,3 +354,22 @@ actions = { priority = "high" }
         assert s.get(Ticket, cold).sla_policy == "High"
     changed = events(desk, cold, "sla_policy")
     assert [(e.old, e.new, e.actor) for e in changed] == [("Default", "High", "rule:stale to high")]
+
+
+def test_a_run_whose_actions_fail_ends_with_one_warning_per_ticket(desk, vip, monkeypatch):
+    """Failed tickets still match; the run must not pick them again (it used to loop for ever)."""
+    from helpdesk.services.workflow import automations
+
+    rules(desk, vip, '''
+[[automations]]
+name = "give to vic"
+when = "status:open -tag:nudged"
+actions = { add_tags = ["nudged"], assignee = "vic@example.com" }
+''')  # Vic is a viewer: every firing fails
+    ids = [desk.write(lambda s: create_ticket(s, vip.agent, NewTicket(subject=f"t{i}", status="open")).id)
+           for i in range(5)]
+    monkeypatch.setattr(automations, "CHUNK", 2)
+    done = automations.run_job(desk)
+    assert done == {"actions": 5, "warnings": 5}
+    assert [len(events(desk, tid, "rule_warning")) for tid in ids] == [1] * 5
+    assert automations.run_job(desk)["warnings"] == 5  # the next run tries each once again

@@ -1,0 +1,136 @@
+"""A rule's actions on many tickets at once: what `actions.fire` does, set-at-a-time.
+
+`fire` costs ~2-3 ms a ticket (a savepoint, `update_ticket` with its own queries, a
+flush, events one by one); a trigger matching a batch of new tickets or an
+automation matching thousands pays that per ticket. Here the tickets' tags are read
+in one query, the tag rows and events written with one executemany each, the
+tickets updated in one flush, and every ticket still gets its own `ticket.updated`
+(triggers, routing, SLA clocks and followers see exactly what they see from `fire`).
+
+Per ticket the rows are the same as `fire`'s: one event per changed field (reason
+`rule NAME`), then the `rule` event naming the rule, version + 1 and updated_at
+only when something changed. Only actions no subscriber can refuse go this way:
+tags, priority and team. Anything else (status, type, fields, assignee, skills, a
+macro, notify), a closed ticket (a warning) or a team that is gone falls back to
+`fire`, ticket by ticket, so warnings and savepoints stay exactly as they were."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, insert, select
+from sqlmodel import Session
+
+from helpdesk.errors import HelpdeskError
+from helpdesk.models import PRIORITIES, Event, Team, Ticket, TicketTag, utcnow
+from helpdesk.rules import Actions
+from helpdesk.services.core import bus
+from helpdesk.services.core.audit import _text
+from helpdesk.services.workflow.actions import fire, rule_actor
+
+CHUNK = 500  # ids per IN (...) list and per flush
+
+
+def batchable(actions: Actions) -> bool:
+    """Only tags, priority and team: their subscribers never refuse a change."""
+    return (set(actions.sets) <= {"priority", "team"} and not actions.fields and not actions.skills
+            and not actions.macro and not actions.notify)
+
+
+def fire_many(session: Session, ids: list[int], rule_name: str, actions: Actions, *,
+              kind: str = "trigger") -> dict[int, dict | None]:
+    """`fire` on each ticket in `ids` (in that order); {ticket: what changed, or None if warned}."""
+    if len(ids) < 2 or not batchable(actions):
+        return {tid: fire(session, tid, rule_name, actions, kind=kind) for tid in ids}
+    plan = _Plan.make(session, actions)
+    if plan is None:  # a value this desk refuses (a team since removed): `fire` warns, ticket by ticket
+        return {tid: fire(session, tid, rule_name, actions, kind=kind) for tid in ids}
+    out: dict[int, dict | None] = {}
+    for start in range(0, len(ids), CHUNK):
+        out.update(_chunk(session, ids[start:start + CHUNK], rule_name, plan, kind))
+    return out
+
+
+class _Plan:
+    """The actions, checked and cleaned once (as `update_ticket` would for each ticket)."""
+
+    def __init__(self, actions: Actions, priority, sets_team: bool, team, add, remove):
+        self.actions, self.priority, self.add, self.remove = actions, priority, add, remove
+        self.sets_team, self.team = sets_team, team  # team None with sets_team: take the team away
+
+    @classmethod
+    def make(cls, session: Session, actions: Actions) -> _Plan | None:
+        from helpdesk.services.tickets.lifecycle import clean_choice, clean_tag
+
+        try:
+            priority = clean_choice(actions.sets["priority"], PRIORITIES, "priority") if "priority" in actions.sets else None
+            add = {clean_tag(t) for t in actions.add_tags}
+            remove = {clean_tag(t) for t in actions.remove_tags}
+        except HelpdeskError:
+            return None
+        team, wanted = None, actions.sets.get("team")
+        if wanted:  # as agents.get_team finds it
+            team = session.execute(select(Team).where(func.lower(Team.name) == wanted.strip().lower())).scalars().first()
+            if team is None:
+                return None
+        return cls(actions, priority, "team" in actions.sets, team, add, remove)
+
+
+def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: str) -> dict[int, dict | None]:
+    actor = rule_actor(rule_name)
+    tickets = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars()}
+    out: dict[int, dict | None] = {}
+    # closed (or vanished) tickets: `fire` records the warning exactly as always
+    odd = [tid for tid in ids if tid not in tickets or tickets[tid].status == "closed"]
+    tags: dict[int, set[str]] = {tid: set() for tid in ids}
+    if plan.add or plan.remove:
+        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag).where(TicketTag.ticket_id.in_(ids))):
+            tags[tid].add(tag)
+    team_names = dict(session.execute(select(Team.id, Team.name)).all()) if plan.sets_team else {}
+    new_tags, field_events, published = [], [], []
+    for tid in ids:
+        if tid in odd:
+            continue
+        ticket, diff = tickets[tid], {}
+        # the order of lifecycle._apply: priority, team, then tags
+        if plan.priority is not None and ticket.priority != plan.priority:
+            diff["priority"] = (ticket.priority, plan.priority)
+            ticket.priority = plan.priority
+        if plan.sets_team:
+            new_id = plan.team.id if plan.team else None
+            if ticket.team_id != new_id:
+                diff["team"] = (team_names.get(ticket.team_id), plan.team.name if plan.team else None)
+                ticket.team_id = new_id
+        before = tags[tid]
+        after = (before | plan.add) - plan.remove
+        if after != before:
+            new_tags += [{"ticket_id": tid, "tag": t} for t in sorted(after - before)]
+            for gone in before - after:
+                session.delete(session.get(TicketTag, (tid, gone)))
+            diff["tags"] = (sorted(before), sorted(after))
+        if diff:  # lifecycle.touch, without its flush
+            now = utcnow()
+            ticket.version += 1
+            ticket.updated_at = now
+            field_events += [_event(tid, now, actor.label, name, old, new, f"rule {rule_name}")
+                             for name, (old, new) in diff.items()]
+            published.append((tid, diff))
+        out[tid] = diff
+    if new_tags:
+        session.execute(insert(TicketTag.__table__), new_tags)
+    if field_events:
+        session.execute(insert(Event.__table__), field_events)
+    session.flush()
+    for tid, diff in published:
+        bus.publish(session, bus.DomainEvent("ticket.updated", tid, actor, changes=diff))
+    now = utcnow()
+    rule_events = [_event(tid, now, actor.label, "rule", None, f"{kind} {rule_name}",
+                          ", ".join(sorted(out[tid])) or "no change") for tid in ids if tid not in odd]
+    if rule_events:
+        session.execute(insert(Event.__table__), rule_events)
+    for tid in odd:
+        out[tid] = fire(session, tid, rule_name, plan.actions, kind=kind)
+    return {tid: out[tid] for tid in ids}
+
+
+def _event(tid: int, at, actor: str, field: str, old, new, reason: str | None) -> dict:
+    return {"ticket_id": tid, "entity": "ticket", "entity_id": tid, "at": at, "actor": actor, "field": field,
+            "old": _text(old), "new": _text(new), "reason": reason}
