@@ -407,6 +407,7 @@ SCREEN_COMMANDS = [
     ("timeline", "Show or hide the timeline", "Every change made to the ticket"),
     ("sidebar", "Show or hide the queues", "The sidebar with counts"),
     ("reload", "Reload", "Read the view again now"),
+    ("insight", "Insight dashboard", "Report figures, live: volume, first reply, FCR, SLA, backlog (g i)"),
 ]
 
 
@@ -426,6 +427,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
     """Every screen's bindings, for `?` and docs/tui.md."""
     from helpdesk.screens.compose import ComposeScreen
     from helpdesk.screens.confirm import ConfirmScreen
+    from helpdesk.screens.insight import InsightScreen
     from helpdesk.screens.kb import KbScreen
     from helpdesk.screens.notifications import NotificationsScreen
     from helpdesk.screens.picker import PickerScreen
@@ -447,6 +449,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
         ("Reply / note / side conversation", own(ComposeScreen)),
         ("Pickers and questions", own(PickerScreen)[:1] + own(ConfirmScreen)),
         ("Notifications (N)", own(NotificationsScreen)),
+        ("Insight dashboard (g i)", own(InsightScreen)),
         ("Knowledge base (g k)", own(KbScreen)),
     ]
 

@@ -47,6 +47,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "mail": ("helpdesk.commands.mail", "app"),
     "org": ("helpdesk.commands.customers", "orgs"),
     "portal": ("helpdesk.commands.portal", "app"),
+    "report": ("helpdesk.commands.report", "app"),
     "rules": ("helpdesk.commands.workflow", "rules"),
     "sla": ("helpdesk.commands.sla", "app"),
     "type": ("helpdesk.commands.types", "app"),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -127,6 +128,16 @@ class Contact(_Table, table=True):
     created_at: datetime = ts(nullable=False)
 
 
+_ARRIVAL = ("agent_replies", "merged_into_id", "first_reply_seconds", "first_reply_business", "sla_reply_due_at",
+            "sla_reply_met_at", "sla_resolve_due_at", "sla_resolve_met_at")
+INSIGHT_CREATED = ("created_at", "channel", "priority", "team_id", "type", *_ARRIVAL, "reopens", "first_solved_at")
+INSIGHT_VOLUME = ("channel", "priority", "team_id", "type", "created_at", *_ARRIVAL)  # GROUP BY without sorting
+INSIGHT_RESOLVED = ("resolved_at", "merged_into_id", "agent_replies", "reopens", "resolution_seconds",
+                    "resolution_business", "first_resolution_seconds", "first_resolution_business", "open_seconds",
+                    "pending_seconds", "on_hold_seconds", "assignee_id")
+REOPEN_WHERE = "field = 'status' AND old IN ('solved', 'closed') AND new NOT IN ('solved', 'closed')"
+
+
 class Ticket(_Table, table=True):
     __table_args__ = (
         Index("ix_ticket_status_updated", "status", "updated_at", "id"),
@@ -135,6 +146,18 @@ class Ticket(_Table, table=True):
         Index("ix_ticket_team_status", "team_id", "status", "updated_at"),
         Index("ix_ticket_sla_due", "sla_due_at"),
         Index("ix_ticket_sla_check", "sla_check_at"),
+        # insight (reports): each cohort read from one narrow covering index, percentiles
+        # walked in index order (services/insight/reports.py)
+        Index("ix_ticket_insight_created", *INSIGHT_CREATED),
+        Index("ix_ticket_insight_volume", *INSIGHT_VOLUME),
+        Index("ix_ticket_insight_resolved", *INSIGHT_RESOLVED),
+        Index("ix_ticket_status_created", "status", "created_at"),
+        Index("ix_ticket_first_reply_at", "first_reply_at", "first_reply_agent_id", "first_reply_seconds",
+              "first_reply_business"),
+        Index("ix_ticket_first_reply_seconds", "first_reply_seconds", "created_at"),
+        Index("ix_ticket_first_reply_business", "first_reply_business", "created_at"),
+        Index("ix_ticket_resolution_seconds", "resolution_seconds", "resolved_at", "merged_into_id"),
+        Index("ix_ticket_resolution_business", "resolution_business", "resolved_at", "merged_into_id"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -167,6 +190,27 @@ class Ticket(_Table, table=True):
     sla_state: Optional[str] = Field(default=None, index=True)
     sla_due_at: Optional[datetime] = ts()
     sla_check_at: Optional[datetime] = ts()
+    # Insight figures, kept from the history by services/insight/columns.py on every change
+    # (and by the import, JSON Lines and migration 0010), so reports are aggregate SQL.
+    first_reply_at: Optional[datetime] = ts()  # first public agent reply; None for a phone log
+    first_reply_agent_id: Optional[int] = None
+    first_reply_seconds: Optional[int] = None  # calendar seconds created -> first reply
+    first_reply_business: Optional[int] = None  # business seconds on the ticket's SLA calendar
+    agent_replies: int = 0  # public agent replies (notes and automatic messages left out)
+    reopens: int = 0  # solved/closed -> active status changes
+    first_solved_at: Optional[datetime] = ts()
+    first_resolution_seconds: Optional[int] = None
+    first_resolution_business: Optional[int] = None
+    resolved_at: Optional[datetime] = ts()  # the last time it became solved or closed; None while active
+    resolution_seconds: Optional[int] = None  # to the last solve, while solved or closed
+    resolution_business: Optional[int] = None
+    open_seconds: int = 0  # time spent new/open, pending and on hold (finished stretches)
+    pending_seconds: int = 0
+    on_hold_seconds: int = 0
+    sla_reply_due_at: Optional[datetime] = ts()  # the first_response and resolution clocks' due and met
+    sla_reply_met_at: Optional[datetime] = ts()  # times, copied from sla_clock (SLA attainment)
+    sla_resolve_due_at: Optional[datetime] = ts()
+    sla_resolve_met_at: Optional[datetime] = ts()
 
 
 class TicketTag(_Table, table=True):
@@ -222,6 +266,7 @@ class TicketFollower(_Table, table=True):
 
 
 class Message(_Table, table=True):
+    __table_args__ = (Index("ix_message_created_at", "created_at", "kind", "author_agent_id"),)  # replies by time
     id: Optional[int] = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     kind: str = "reply"
@@ -276,6 +321,11 @@ class Attachment(_Table, table=True):
 
 class Event(_Table, table=True):
     """Append-only audit trail: one row per changed field."""
+
+    __table_args__ = (  # reopens by time, for reports: a small partial index
+        Index("ix_event_reopen", "at", "ticket_id", sqlite_where=text(REOPEN_WHERE),
+              postgresql_where=text(REOPEN_WHERE)),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id", index=True)
@@ -358,6 +408,8 @@ class SlaClock(_Table, table=True):
     """One SLA clock of one ticket (first_response, next_response, resolution)."""
 
     __tablename__ = "sla_clock"
+    __table_args__ = (Index("ix_sla_clock_outcome", "ticket_id", "kind", "met_at", "due_at"),
+                      Index("ix_sla_clock_kind_outcome", "kind", "met_at", "due_at"))
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     kind: str = Field(primary_key=True)
     policy: str

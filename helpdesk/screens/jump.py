@@ -16,6 +16,9 @@ from helpdesk.text import literal
 KB_KEY = "kb"  # not a queue: the knowledge base screen
 
 
+INSIGHT = "i"  # `g` then `i`: the insight dashboard (no queue gets this letter)
+
+
 class JumpScreen(ModalScreen[str | None]):
     """Shows the queues' letters; dismisses with the chosen queue's key."""
 
@@ -29,12 +32,17 @@ class JumpScreen(ModalScreen[str | None]):
         text = Text()
         for q in self.queues:
             text.append(f" {q.letter} ", Style(bold=True, reverse=True)).append(" " + literal(q.title) + "\n")
+        text.append(f" {INSIGHT} ", Style(bold=True, reverse=True)).append(" Insight dashboard\n")
         text.append(f" {KB_LETTER} ", Style(bold=True, reverse=True)).append(" Knowledge base\n")
         with Vertical(id="jump", classes="dialog-box"):
             yield Static(Text("Go to queue"), classes="dialog-title")
             yield Static(text)
 
     def on_key(self, event: events.Key) -> None:
+        if event.character == INSIGHT:
+            event.stop()
+            self.dismiss("insight")
+            return
         if event.character == KB_LETTER:
             event.stop()
             self.dismiss(KB_KEY)

@@ -536,10 +536,17 @@ class QueueScreen(TicketActions, Screen):
     def _jumped(self, key: str | None) -> None:
         from helpdesk.screens.jump import KB_KEY
 
-        if key == KB_KEY:
+        if key == "insight":
+            self.action_insight()
+        elif key == KB_KEY:
             self.app.action_knowledge_base()
         elif key:
             self.open_queue(key)
+
+    def action_insight(self) -> None:
+        from helpdesk.screens.insight import InsightScreen
+
+        self.app.push_screen(InsightScreen())
 
     def action_sort(self) -> None:
         if self.view is None:

@@ -1,7 +1,7 @@
 """knowledge base: articles and their search index
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07 16:40:00
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from helpdesk.services.customers import kb_search
 
 revision = '0007'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

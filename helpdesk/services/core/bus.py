@@ -19,7 +19,8 @@ SUBSCRIBERS: list[str] = ["helpdesk.services.types.fields", "helpdesk.services.t
                           "helpdesk.services.sla.tracking", "helpdesk.services.mail.outbox",
                           "helpdesk.services.workflow.triggers", "helpdesk.services.workflow.routing",
                           "helpdesk.services.collaboration.followers", "helpdesk.services.collaboration.mentions",
-                          "helpdesk.services.customers.surveys"]
+                          "helpdesk.services.customers.surveys",
+                          "helpdesk.services.insight.columns"]
 
 _handlers: dict[str, list[Callable]] = defaultdict(list)
 _loaded = False

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from helpdesk.models import Setting, utcnow
+from helpdesk.services.core import bus
 from helpdesk.services.core.actors import SYSTEM, Actor, require
 from helpdesk.services.core.audit import record
 from helpdesk.services.sla.policies import (
@@ -41,6 +42,7 @@ def load_policies(session: Session, actor: Actor, text: str, *, source: str | No
     recomputed = 0
     if recompute:
         recomputed = recompute_open(session, now=now or utcnow(), actor=actor, reason="SLA policies reloaded")
+        bus.publish(session, bus.DomainEvent("sla.reloaded", None, actor))  # figures that follow the clocks
     return {"policies": len(config.policies), "calendars": len(config.calendars), "recomputed": recomputed}
 
 

@@ -73,7 +73,7 @@ def list_queues(session: Session, actor: Actor) -> list[Queue]:
 
 def with_letters(queues: list[Queue]) -> list[Queue]:
     """Give every queue without a letter the first free letter of its title, else a digit."""
-    taken = {q.letter for q in queues if q.letter} | {KB_LETTER}
+    taken = {q.letter for q in queues if q.letter} | {"i", KB_LETTER}  # `g i`: the insight dashboard, `g k`: the knowledge base
     out = []
     for q in queues:
         if not q.letter:
