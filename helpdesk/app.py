@@ -384,9 +384,16 @@ class HelpdeskApp(App):
             yield SystemCommand(f"Go to {q.title}", q.query, partial(screen.open_queue, q.key), discover=False)
         yield SystemCommand("Keys", "Every key and what it does", self.action_help)
         yield SystemCommand("Notifications", "Mentions, followed tickets, transfers, SLA (N)", self.action_notifications)
+        yield SystemCommand("Knowledge base", "Search and read articles (g then k)", self.action_knowledge_base)
         if _import_screen() is not None:
             yield SystemCommand("Import a spreadsheet…", "Create tickets from an .xlsx or .csv file",
                                 self.action_import_sheet)
+
+    def action_knowledge_base(self) -> None:
+        from helpdesk.screens.kb import KbScreen
+
+        if not isinstance(self.screen, KbScreen):
+            self.push_screen(KbScreen())
 
     def action_import_sheet(self) -> None:
         screen = _import_screen()
@@ -425,6 +432,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
     from helpdesk.screens.confirm import ConfirmScreen
     from helpdesk.screens.fields import FieldsScreen
     from helpdesk.screens.insight import InsightScreen
+    from helpdesk.screens.kb import KbScreen
     from helpdesk.screens.notifications import NotificationsScreen
     from helpdesk.screens.picker import PickerScreen
     from helpdesk.screens.queue import QueueScreen
@@ -447,6 +455,7 @@ def key_sections() -> list[tuple[str, list[Binding]]]:
         ("Pickers and questions", own(PickerScreen)[:1] + own(ConfirmScreen)),
         ("Notifications (N)", own(NotificationsScreen)),
         ("Insight dashboard (g i)", own(InsightScreen)),
+        ("Knowledge base (g k)", own(KbScreen)),
     ]
 
 

@@ -42,6 +42,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "config": ("helpdesk.commands.desk", "config"),
     # Feature command groups (one line each; keep alphabetical).
     "asset": ("helpdesk.commands.assets", "app"),
+    "kb": ("helpdesk.commands.kb", "app"),
     "macro": ("helpdesk.commands.workflow", "macros"),
     "mail": ("helpdesk.commands.mail", "app"),
     "org": ("helpdesk.commands.customers", "orgs"),

@@ -511,3 +511,24 @@ class Rating(_Table, table=True):
     taken_by_id: Optional[int] = Field(default=None, foreign_key="agent.id")  # the agent who took it by phone
     contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
     rated_at: datetime = ts(nullable=False, index=True)
+
+
+class Article(_Table, table=True):
+    """A knowledge-base article (`helpdesk kb`): Markdown body, state draft | internal |
+    published | archived. Its search index is the `kb_search` table (services/customers/kb_search)."""
+
+    __tablename__ = "kb_article"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    title: str = Field(sa_column=Column(String(300), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    category: Optional[str] = Field(default=None, index=True)
+    state: str = Field(default="draft", index=True)
+    author_id: Optional[int] = Field(default=None, foreign_key="agent.id")
+    source_ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id")
+    created_at: datetime = ts(nullable=False)
+    updated_at: datetime = ts(nullable=False)
+    published_at: Optional[datetime] = ts()
+    version: int = 1
+    use_count: int = 0
+    helpful: int = 0
+    not_helpful: int = 0

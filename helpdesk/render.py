@@ -61,7 +61,7 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str
     out.print(t)
 
 
-WIDE = ("subject", "query", "meaning", "name", "requester", "assignee", "value", "when", "actions", "text")
+WIDE = ("subject", "query", "meaning", "name", "requester", "assignee", "value", "when", "actions", "text", "title")
 
 
 def lines(items: Iterable[tuple[str, Any]]) -> None:

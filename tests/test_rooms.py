@@ -21,7 +21,7 @@ FORBIDDEN = {
     "helpdesk.services.core": ["helpdesk.services.tickets", "helpdesk.services.people", "helpdesk.services.sla",
                                "helpdesk.services.mail", "helpdesk.services.imports", "helpdesk.services.desk",
                                "helpdesk.services.workflow", "helpdesk.services.types", "helpdesk.services.collaboration",
-                               "helpdesk.commands", "helpdesk.screens", "helpdesk.widgets", "helpdesk.app",
+                               "helpdesk.services.customers", "helpdesk.commands", "helpdesk.screens", "helpdesk.widgets", "helpdesk.app",
                                "textual", "typer", "rich"],
     "helpdesk.commands": ["helpdesk.screens", "helpdesk.widgets", "helpdesk.app", "textual"],
     "helpdesk.cli": ["helpdesk.screens", "helpdesk.widgets", "textual"],  # opens helpdesk.app lazily, no command given

@@ -225,16 +225,22 @@ def _short(value) -> str:
     return "-" if value in (None, "") else str(value)
 
 
-def _message(kind: str, ticket: str, body: str | None, if_version: int | None, json_out: bool) -> None:
+def _message(kind: str, ticket: str, body: str | None, if_version: int | None, json_out: bool,
+             article: int | None = None) -> None:
     from helpdesk.commands.written import write_then_show
     from helpdesk.services.tickets.conversation import post_agent_message
 
-    number, text = ticket_number(ticket), body_text(body)
+    number, text = ticket_number(ticket), body_text(body, required=article is None)
 
     def post(s, who):
         from helpdesk.services.collaboration.mentions import warnings
 
-        message, diff = post_agent_message(s, who, number, text, kind=kind, if_version=if_version)
+        if article is not None:  # the knowledge base's text after the agent's own words; its use counted
+            from helpdesk.services.customers.suggest import reply_with_article
+
+            message, diff = reply_with_article(s, who, number, article, text, if_version=if_version)
+        else:
+            message, diff = post_agent_message(s, who, number, text, kind=kind, if_version=if_version)
         return {number: diff}, (message.id, warnings(s))
 
     _, (message_id, unmatched), shown = write_then_show(post, json_out)
@@ -250,9 +256,17 @@ def _message(kind: str, ticket: str, body: str | None, if_version: int | None, j
 
 @app.command("reply")
 def reply(ticket: str = typer.Argument(...), body: Optional[str] = typer.Option(None, "--body", "-b", help="Text, or '-' for stdin."),
-          if_version: Optional[int] = typer.Option(None, "--if-version"), json_out: bool = JSON) -> None:
-    """Add a public reply (the customer sees it)."""
-    _message("reply", ticket, body, if_version, json_out)
+          if_version: Optional[int] = typer.Option(None, "--if-version"),
+          article: Optional[int] = typer.Option(None, "--article", help="Insert this knowledge-base article's text (after --body, if given)."),
+          json_out: bool = JSON) -> None:
+    """Add a public reply (the customer sees it).
+
+    Examples:\n
+      helpdesk ticket reply 42 --body "Fixed in 2.3, please update."\n
+      helpdesk ticket reply 42 --article 7   (the article's text; counts a use; published or internal only)\n
+      helpdesk ticket reply 42 --body "Hi Ann," --article 7
+    """
+    _message("reply", ticket, body, if_version, json_out, article)
 
 
 @app.command("note")

@@ -23,6 +23,7 @@ class ComposeScreen(Screen[bool]):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="compose.send"),
         Binding("escape", "discard", "Discard", id="compose.discard"),
+        Binding("ctrl+o", "insert_article", "Insert article", show=False, id="compose.article"),
     ]
 
     class Sent(Message):
@@ -116,6 +117,42 @@ class ComposeScreen(Screen[bool]):
             self.version = message.version
             text += " — your draft is kept; press ctrl+s again to send anyway."
         self.notify(text, severity="error", timeout=10)
+
+    def action_insert_article(self) -> None:
+        """Pick a suggested or searched article; its text goes in at the cursor and its use is counted."""
+        from helpdesk.screens.kb import ArticlePickerScreen
+
+        self.app.push_screen(ArticlePickerScreen(self.ticket_id), self._article_picked)
+
+    def _article_picked(self, row: dict | None) -> None:
+        if row is not None:
+            self.insert_article(row["id"])
+
+    class ArticleText(Message):
+        def __init__(self, text: str | None, error: str | None = None) -> None:
+            super().__init__()
+            self.text, self.error = text, error
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compose-article")
+    def insert_article(self, article_id: int) -> None:
+        from helpdesk.errors import HelpdeskError
+        from helpdesk.services.customers.suggest import insert_article
+
+        app = self.app
+        try:
+            text = app.desk.write(lambda s: insert_article(s, app.actor, article_id, self.ticket_id))
+        except HelpdeskError as exc:
+            self.post_message(self.ArticleText(None, exc.message))
+            return
+        self.post_message(self.ArticleText(text))
+
+    def on_compose_screen_article_text(self, message: ArticleText) -> None:
+        area = self.query_one(TextArea)
+        if message.error:
+            self.notify(message.error, severity="error")
+        elif message.text:
+            area.insert(message.text if not area.text.strip() else "\n\n" + message.text + "\n")
+        area.focus()
 
     def action_discard(self) -> None:
         if not self.draft.strip():

@@ -1,4 +1,4 @@
-"""`g` then a letter: jump to a queue (lazygit/mutt style)."""
+"""`g` then a letter: jump to a queue (lazygit/mutt style), or `k` to the knowledge base."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from helpdesk.services.tickets.queues import KB_LETTER
 from helpdesk.text import literal
+
+KB_KEY = "kb"  # not a queue: the knowledge base screen
 
 
 INSIGHT = "i"  # `g` then `i`: the insight dashboard (no queue gets this letter)
@@ -30,6 +33,7 @@ class JumpScreen(ModalScreen[str | None]):
         for q in self.queues:
             text.append(f" {q.letter} ", Style(bold=True, reverse=True)).append(" " + literal(q.title) + "\n")
         text.append(f" {INSIGHT} ", Style(bold=True, reverse=True)).append(" Insight dashboard\n")
+        text.append(f" {KB_LETTER} ", Style(bold=True, reverse=True)).append(" Knowledge base\n")
         with Vertical(id="jump", classes="dialog-box"):
             yield Static(Text("Go to queue"), classes="dialog-title")
             yield Static(text)
@@ -38,6 +42,10 @@ class JumpScreen(ModalScreen[str | None]):
         if event.character == INSIGHT:
             event.stop()
             self.dismiss("insight")
+            return
+        if event.character == KB_LETTER:
+            event.stop()
+            self.dismiss(KB_KEY)
             return
         for q in self.queues:
             if event.character == q.letter:

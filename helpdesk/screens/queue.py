@@ -534,8 +534,12 @@ class QueueScreen(TicketActions, Screen):
         self.app.push_screen(JumpScreen(self.queues), self._jumped)
 
     def _jumped(self, key: str | None) -> None:
+        from helpdesk.screens.jump import KB_KEY
+
         if key == "insight":
             self.action_insight()
+        elif key == KB_KEY:
+            self.app.action_knowledge_base()
         elif key:
             self.open_queue(key)
 

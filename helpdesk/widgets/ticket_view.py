@@ -21,6 +21,7 @@ from textual.widgets import Static
 from helpdesk.text import literal
 from helpdesk.widgets.cells import Palette, clock_line, relative
 from helpdesk.widgets.customer_card import customer_panel
+from helpdesk.widgets.kb_suggestions import KbSuggestions
 
 CLOCKS = (("first_response", "First response"), ("next_response", "Next response"), ("resolution", "Resolution"))
 
@@ -332,6 +333,7 @@ class TicketView(VerticalScroll):
     def compose(self):
         yield Static(Text("No ticket selected.", Style(dim=True)), id="detail-head")
         yield Static("", id="detail-sla")
+        yield KbSuggestions(id="detail-kb")  # the knowledge base's best few for this ticket, found on a thread
         yield Static("", id="detail-body")
 
     def show(self, ticket: dict | None, card: dict | None, *, clocks: dict | None = None, show_events: bool,
@@ -348,6 +350,7 @@ class TicketView(VerticalScroll):
             body.update(detail_renderable(ticket, card, show_events=show_events, now=now, palette=palette))
         self._sla_plain = None
         self.tick(now, palette)
+        self.query_one(KbSuggestions).for_ticket(ticket["id"] if ticket else None)
         if not keep:
             self.scroll_home(animate=False)
 

@@ -52,6 +52,8 @@ BUILTIN = (
     Queue("pending", "Pending", "status:pending", letter="p"),
     Queue("solved", "Recently solved", "status:solved,closed solved:<7d", letter="s"),
 )
+KB_LETTER = "k"  # `g` then `k` opens the knowledge base: no queue takes it
+
 # Stages with approvals: what waits for my yes or no (shown once the desk has approvals).
 TO_APPROVE = Queue("approve", "To approve", "approval:pending approver:me", letter="v")
 
@@ -71,7 +73,7 @@ def list_queues(session: Session, actor: Actor) -> list[Queue]:
 
 def with_letters(queues: list[Queue]) -> list[Queue]:
     """Give every queue without a letter the first free letter of its title, else a digit."""
-    taken = {q.letter for q in queues if q.letter} | {"i"}  # `g i`: the insight dashboard
+    taken = {q.letter for q in queues if q.letter} | {"i", KB_LETTER}  # `g i`: the insight dashboard, `g k`: the knowledge base
     out = []
     for q in queues:
         if not q.letter:
