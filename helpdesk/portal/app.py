@@ -48,7 +48,7 @@ class Portal:
     desk: Desk
     base_url: str | None  # where mailed links point, when `portal.url` is not set
     key: bytes
-    kb: bool = False  # the /kb pages (wired when the knowledge base is there)
+    kb: bool = True  # the header links to the /kb pages (published articles)
     secure_cookies: bool = False
     name: str | None = None  # desk.name, shown in the page header
     _zone: tuple[float, ZoneInfo] | None = None
@@ -315,6 +315,69 @@ async def survey_post(request: Request) -> Response:
     return RedirectResponse(f"/survey/{token}?done=1", status_code=303)
 
 
+async def kb_list(request: Request) -> Response:
+    from helpdesk.errors import Invalid
+    from helpdesk.services.customers.portal_kb import list_published, search_published
+
+    q = request.query_params.get("q", "").strip()[:200]
+    with portal_of(request).desk.read() as s:
+        try:
+            articles = search_published(s, q) if q else list_published(s)
+        except Invalid:  # nothing searchable in it (only punctuation): nothing found
+            articles = []
+    return page(request, "kb.html", q=q, articles=articles)
+
+
+def _article_id(request: Request) -> int | None:
+    raw = request.path_params["article"]
+    return int(raw) if raw.isdigit() and len(raw) <= 12 else None
+
+
+async def kb_article(request: Request) -> Response:
+    from helpdesk.errors import NotFound
+    from helpdesk.services.customers.portal_kb import render_html, show_published
+
+    article_id = _article_id(request)
+    try:
+        with portal_of(request).desk.read() as s:
+            article = show_published(s, article_id) if article_id is not None else None
+    except NotFound:  # drafts, internal and archived articles answer as missing ones
+        article = None
+    if article is None:
+        return not_found(request)
+    return page(request, "article.html", article=article, body=render_html(article.body),
+                thanks=request.query_params.get("done") == "1")
+
+
+async def kb_feedback(request: Request) -> Response:
+    from helpdesk.errors import NotFound
+    from helpdesk.services.customers import rate_limits
+    from helpdesk.services.customers.portal_kb import record_feedback
+
+    article_id = _article_id(request)
+    if article_id is None:
+        return not_found(request)
+    form = await form_of(request)
+    if isinstance(form, Response):
+        return form
+    if form.get("helpful") not in ("yes", "no"):
+        return page(request, "message.html", 400, title="forbidden_title", text="forbidden")
+
+    def write(s):
+        if not rate_limits.allow(s, rate_limits.KB_FEEDBACK_IP, client_ip(request)):
+            return "limited"
+        record_feedback(s, article_id, form["helpful"] == "yes")
+        return "ok"
+
+    try:
+        result = await run_in_threadpool(portal_of(request).desk.write, write)
+    except NotFound:
+        return not_found(request)
+    if result == "limited":
+        return limited(request)
+    return RedirectResponse(f"/kb/{article_id}?done=1", status_code=303)  # a reload never answers twice
+
+
 async def healthz(request: Request) -> Response:
     from sqlalchemy import text
 
@@ -340,7 +403,7 @@ async def failed(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("Something went wrong on our side. Please try again later.\n", status_code=500)
 
 
-def create_app(desk: Desk, *, base_url: str | None = None, kb: bool = False, secure_cookies: bool = False):
+def create_app(desk: Desk, *, base_url: str | None = None, kb: bool = True, secure_cookies: bool = False):
     """The portal over `desk`. Makes the desk's link signing key if it has none yet."""
     from helpdesk.services.customers.portal_links import ensure_key
 
@@ -358,6 +421,9 @@ def create_app(desk: Desk, *, base_url: str | None = None, kb: bool = False, sec
         Route("/request", request_post, methods=["POST"]),
         Route("/survey/{token}", survey_get, methods=["GET"]),
         Route("/survey/{token}", survey_post, methods=["POST"]),
+        Route("/kb", kb_list, methods=["GET"]),
+        Route("/kb/{article}", kb_article, methods=["GET"]),
+        Route("/kb/{article}", kb_feedback, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/static/portal.css", stylesheet, methods=["GET"]),
     ]

@@ -28,6 +28,7 @@ TRACK_IP = Limit("track-ip", 20, timedelta(minutes=10))
 REQUEST_IP = Limit("request-ip", 10, timedelta(hours=1))
 REPLY_TICKET = Limit("reply-ticket", 20, timedelta(hours=1))
 SURVEY_TICKET = Limit("survey-ticket", 10, timedelta(hours=1))
+KB_FEEDBACK_IP = Limit("kb-feedback-ip", 30, timedelta(hours=1))  # "was this helpful?" answers
 KEEP = timedelta(days=1)  # hits older than this are deleted as new ones come
 
 
