@@ -112,6 +112,7 @@ def summary(session: Session, sc: Scope) -> dict:
         "p90": _percentile(session, T.c.first_reply_seconds, created_where, fr_count, 0.9),
         "median_business": _percentile(session, T.c.first_reply_business, created_where, fr_count, 0.5),
         "mean_business": fr_sum_b // fr_count if fr_count else None,
+        "p90_business": _percentile(session, T.c.first_reply_business, created_where, fr_count, 0.9),
         "no_reply": no_reply}
     out["resolution"] = {
         "count": solved,

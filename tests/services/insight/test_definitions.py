@@ -217,3 +217,5 @@ def test_percentiles_median_of_an_even_count_and_p90_nearest_rank(story):
         story.reply(t + timedelta(minutes=minutes), story.create(t, tags=["fast"]))
     out = story.report(period="2026-03", now=local("2026-03-10 12:00"))["first_reply"]
     assert out["median"] == 55 * MIN and out["p90"] == 90 * MIN and out["mean"] == 55 * MIN
+    # 10:00 on a Monday is office time: business time is the same here
+    assert out["median_business"] == 55 * MIN and out["p90_business"] == 90 * MIN
