@@ -178,7 +178,7 @@ def test_stamp_changes_with_every_write_and_names_the_tickets(demo_desk):
 def test_sla_alerts_list_my_warnings_and_breaches(demo_desk):
     with demo_desk.read() as s:
         me = resolve_actor(s, ADMIN)
-        mine = s.query(Ticket.id).filter(Ticket.assignee_id == me.agent_id, Ticket.status == "open").first()[0]
+        mine = s.execute(select(Ticket.id).where(Ticket.assignee_id == me.agent_id, Ticket.status == "open")).first()[0]
     demo_desk.write(lambda s: s.execute(update(Ticket).where(Ticket.id == mine).values(sla_state="breached")))
     with demo_desk.read() as s:
         assert changes.sla_alerts(s, me.agent_id)[mine][0] == "breached"
