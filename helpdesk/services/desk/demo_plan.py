@@ -6,7 +6,10 @@ closed): over the past three weeks, more on working days and hours, older ones d
 changes), timed in business time of the ticket's SLA calendar and checked with
 the desk's own `compute_clocks`, so the desk ends as a healthy small team's does:
 most work within target, a handful due within hours, a few breached, and some
-solved tickets that missed their target. Everything is drawn from `rng`."""
+solved tickets that missed their target. About half the solved tickets were solved
+with one public reply (the first, which answers: first-contact resolution) and a few
+percent were reopened by the customer writing back after the solve, then answered
+and solved again. Everything is drawn from `rng`."""
 
 from __future__ import annotations
 
