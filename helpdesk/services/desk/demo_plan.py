@@ -6,7 +6,10 @@ closed): over the past three weeks, more on working days and hours, older ones d
 changes), timed in business time of the ticket's SLA calendar and checked with
 the desk's own `compute_clocks`, so the desk ends as a healthy small team's does:
 most work within target, a handful due within hours, a few breached, and some
-solved tickets that missed their target. Everything is drawn from `rng`."""
+solved tickets that missed their target. About half the solved tickets were solved
+with one public reply (the first, which answers: first-contact resolution) and a few
+percent were reopened by the customer writing back after the solve, then answered
+and solved again. Everything is drawn from `rng`."""
 
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ HOT = 4  # urgent tickets from the last hours: due soon even at night, on a 24x7
 SOON, BREACHED = 4, 3  # how many worked tickets the story aims to have due soon / breached
 LATE_SOLVED = 0.12  # share of solved tickets that missed a target
 TRIES = 30
+ONE_TOUCH = [5, 3, 2]  # solved tickets: one reply that answers and solves / answered, then fixed / followed up
+REOPENED = 0.06  # share of solved tickets the customer wrote back on after the solve (then solved again)
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,10 @@ class Story:
             if shape == "new":
                 return []
         else:
-            shape = rng.choice(["answered", "followed"])
+            shape = rng.choices(["one", "answered", "followed"], ONE_TOUCH)[0]
+            if shape == "one":  # the first reply answers and solves
+                steps = self.one_touch(want == "breached")
+                return steps if self.valid(steps) else None
         steps = self.answered(late_first, ask=shape == "waiting" or rng.random() < 0.3)
         if shape == "waiting":
             steps += self.waiting(steps[-1].at, want)
@@ -147,6 +155,32 @@ class Story:
         else:
             steps += self.solved(steps[-1].at, want == "breached" and not late_first)
         return steps if self.valid(steps) else None
+
+    def one_touch(self, late: bool) -> list[Step]:
+        """Solved with one public reply: the first one, which answers (now and then the
+        customer wrote back after the solve and it was solved again: a reopen)."""
+        at = self.agent_after(self.arrival.created, self.first, *((1.15, 2.5) if late else (0.05, 0.6)))
+        steps = [Step(at, "reply", "fixed")]
+        if self.rng.random() < 0.3:
+            steps.append(Step(at + self.minutes(2, 20), "note", "note"))
+        steps.append(Step(steps[-1].at + self.minutes(1, 15), "status", "solved"))
+        return self.reopened(steps) + self.closed(steps[-1].at)
+
+    def reopened(self, steps: list[Step]) -> list[Step]:
+        """Now and then the customer writes back after a solve (the solve did not hold):
+        the ticket opens again, an agent answers and solves it again."""
+        if self.rng.random() >= REOPENED:
+            return steps
+        back = steps[-1].at + self.minutes(60, 48 * 60)
+        reply = self.agent_after(back, self.next, 0.05, 0.5)
+        return steps + [Step(back, "customer", "followup"), Step(reply, "reply", "fixed"),
+                        Step(reply + self.minutes(1, 15), "status", "solved")]
+
+    def closed(self, solved: datetime) -> list[Step]:
+        closed = solved + timedelta(seconds=self.rng.uniform(2 * 86400, 5 * 86400))
+        if self.arrival.fate == CLOSED and closed <= self.now - MINUTE:
+            return [Step(closed, "status", "closed")]
+        return []
 
     def answered(self, late: bool, ask: bool) -> list[Step]:
         at = self.agent_after(self.arrival.created, self.first, *((1.15, 2.5) if late else (0.05, 0.6)))
@@ -182,15 +216,11 @@ class Story:
         return steps + [Step(after + self.minutes(11, 20), "status", status)]
 
     def solved(self, after: datetime, late: bool) -> list[Step]:
-        rng = self.rng
         target = self.agent_after(self.arrival.created, self.resolution, *((1.1, 1.6) if late else (0.1, 0.7)))
         fixed = max(target, after + self.minutes(10, 120))
         done = fixed + self.minutes(1, 15)
-        steps = [Step(fixed, "reply", "fixed"), Step(done, "status", "solved")]
-        closed = done + timedelta(seconds=rng.uniform(2 * 86400, 5 * 86400))
-        if self.arrival.fate == CLOSED and closed <= self.now - MINUTE:
-            steps.append(Step(closed, "status", "closed"))
-        return steps
+        steps = self.reopened([Step(fixed, "reply", "fixed"), Step(done, "status", "solved")])
+        return steps + self.closed(steps[-1].at)
 
     def valid(self, steps: list[Step]) -> bool:
         at = self.arrival.created

@@ -65,6 +65,7 @@ def test_the_demo_holds_on_postgresql_too(tmp_path):
             initialise(desk, demo=True)
             test_every_ticket_tells_one_story_in_order((desk, now))
             test_the_sla_picture_is_a_healthy_small_teams((desk, now))
+            test_the_insight_dashboard_shows_a_believable_desk((desk, now))
             desk.close()
     finally:
         with admin.connect() as conn:
@@ -153,3 +154,30 @@ def test_a_breach_is_recorded_when_it_happened(demo):
         count = s.execute(select(Event).where(Event.field == "sla.breached")).all()
     assert breaches and len(breaches) == len(count)
     assert all(event.at < now for event, _ in breaches)
+
+
+def test_the_insight_dashboard_shows_a_believable_desk(demo):
+    """`report summary` (all time, as the CLI runs it): about half the solved tickets were
+    answered and solved with one public reply, and a few percent were reopened after a solve
+    (the customer wrote back) and solved again."""
+    from helpdesk.services.core.settings import desk_zone
+    from helpdesk.services.insight import reports
+    from helpdesk.services.insight.period import resolve
+
+    desk, now = demo
+    with desk.read() as s:
+        admin = actor_of(get_agent(s, "mei@demo.helpdesk"))
+        period = resolve(period=None, start=None, end=None, tz=desk_zone(s), now=now)
+        data = reports.summary(s, reports.scope(s, admin, period, now=now))
+        again = s.execute(select(Event).where(Event.field == "status", Event.old == "solved",
+                                              Event.new == "open")).scalars().all()
+        solved_twice = {e.ticket_id for e in again}
+        tickets = {t.id: t for t in s.execute(select(Ticket).where(Ticket.id.in_(solved_twice))).scalars()}
+    fcr, reopen, solved = data["fcr"], data["reopen"], data["solved"]
+    assert solved >= 100
+    assert 0.35 <= fcr["rate"] <= 0.65, fcr
+    assert 0.35 <= fcr["one_touch"]["rate"] <= 0.65, fcr
+    assert 0.02 <= reopen["rate"] <= 0.08 and reopen["tickets"] >= 3, reopen
+    # every reopened ticket was solved again (a customer message after the solve opened it)
+    assert len(solved_twice) == reopen["tickets"]
+    assert all(t.status in ("solved", "closed") for t in tickets.values())
