@@ -193,6 +193,18 @@ def _open(request: Request, purpose: str):
         return open_token(s, token, purpose, key=portal.key), token
 
 
+async def _posted(request: Request, purpose: str) -> tuple[int, str, dict[str, str]] | Response:
+    """A POST to a signed link: (ticket id, token, form), or the response refusing it
+    (the same 404 as any bad link; a too large form or a wrong CSRF token)."""
+    ticket_id, token = _open(request, purpose)
+    if ticket_id is None:
+        return not_found(request)
+    form = await form_of(request)
+    if isinstance(form, Response):
+        return form
+    return ticket_id, token, form
+
+
 def _status(request: Request, token: str, status: int = 200, **values) -> Response:
     """The status page of the ticket `token` opens, or the 404 every bad link gets."""
     from helpdesk.services.customers.portal import status_page
@@ -217,12 +229,10 @@ async def status_get(request: Request) -> Response:
 async def status_post(request: Request) -> Response:
     from helpdesk.services.customers.portal import FormErrors, customer_reply
 
-    ticket_id, token = _open(request, "t")
-    if ticket_id is None:
-        return not_found(request)
-    form = await form_of(request)
-    if isinstance(form, Response):
-        return form
+    posted = await _posted(request, "t")
+    if isinstance(posted, Response):
+        return posted
+    ticket_id, token, form = posted
     portal = portal_of(request)
     body = form.get("body", "")
     try:
@@ -282,12 +292,10 @@ async def survey_post(request: Request) -> Response:
     from helpdesk.services.customers.portal import PORTAL
     from helpdesk.services.customers.surveys import rate
 
-    ticket_id, token = _open(request, "s")
-    if ticket_id is None:
-        return not_found(request)
-    form = await form_of(request)
-    if isinstance(form, Response):
-        return form
+    posted = await _posted(request, "s")
+    if isinstance(posted, Response):
+        return posted
+    ticket_id, token, form = posted
     portal = portal_of(request)
     chosen, comment, nps = form.get("rating", ""), form.get("comment", ""), form.get("nps", "")
 
