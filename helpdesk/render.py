@@ -74,10 +74,11 @@ def lines(items: Iterable[tuple[str, Any]]) -> None:
 
 
 def say(message: str, *, style: str | None = None) -> None:
-    """A status line on stderr, so stdout stays clean for scripts."""
+    """A status line on stderr, so stdout stays clean for scripts. Never hard-wrapped:
+    the terminal wraps it, and a log file (`worker 2>log`) keeps one line per message."""
     from rich.text import Text
 
-    console(stderr=True).print(Text(message, style=style or ""))
+    console(stderr=True).print(Text(message, style=style or ""), soft_wrap=True)
 
 
 def show(message: str) -> None:
