@@ -17,6 +17,7 @@ from helpdesk.errors import Conflict
 from helpdesk.models import Agent, Attachment, Contact, Message, Rating, Ticket, utcnow
 from helpdesk.services.core.actors import Actor
 from helpdesk.services.customers import rate_limits
+from helpdesk.services.customers.portal_form import portal_type, typed_answers
 from helpdesk.services.customers.portal_links import link_days, make_token, portal_url
 from helpdesk.services.people.names import EMAIL
 
@@ -191,6 +192,8 @@ class WebRequest:
     email: str = ""
     subject: str = ""
     body: str = ""
+    type: str = ""  # a request type offered on the portal, or "" for a plain request
+    fields: dict[str, str] = field(default_factory=dict)  # that type's answers, by field key
 
 
 def open_request(session: Session, form: WebRequest, ip: str, *, base_url: str | None = None,
@@ -218,12 +221,21 @@ def open_request(session: Session, form: WebRequest, ip: str, *, base_url: str |
         errors["body"] = "required"
     elif len(body) > REPLY_MAX:
         errors["body"] = "too_long"
+    kind, values = None, {}
+    if (form.type or "").strip():
+        kind = portal_type(session, form.type)
+        if kind is None:
+            errors["type"] = "type"
+        else:
+            values, wrong = typed_answers(kind, form.fields)
+            errors.update(wrong)
     if errors:
         raise FormErrors(errors)
     if not rate_limits.allow(session, rate_limits.REQUEST_IP, ip, now):
         return "limited"
     ticket = create_ticket(session, PORTAL, NewTicket(subject=subject, body=body, requester=email,
-                                                      requester_name=name or None, channel="web"))
+                                                      requester_name=name or None, channel="web",
+                                                      type=kind.name if kind else None, fields=values))
     contact = requester_for(session, PORTAL, email)
     mail_link(session, ticket, contact, "web_ack", base_url=base_url, now=now)
     return "ok"
