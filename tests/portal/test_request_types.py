@@ -163,3 +163,18 @@ def test_a_portal_type_cannot_hide_a_field_it_requires():
     assert "'order_no' is required on create" in str(exc.value) and "line 5" in str(exc.value)
     with pytest.raises(Invalid, match="portal must be true or false"):
         load_types(TYPES.replace("portal = true", 'portal = "yes"'))
+
+
+def test_the_request_page_shows_the_customers_answers_and_never_the_agents_fields(desk, crew, portal):
+    from helpdesk.services.customers.portal_links import make_token
+    from helpdesk.services.tickets.lifecycle import TicketChanges, update_ticket
+
+    c = client(portal)
+    answers = {"type": "退货退款", "field.order_no": "JD20261207001", "field.reason": "发错货"}
+    assert post(c, "/request", BASE | answers, csrf(c, "/request")).status_code == 200
+    with desk.read() as s:
+        n = s.execute(select(Ticket.id)).scalar_one()
+    desk.write(lambda s: update_ticket(s, crew.agent, n, TicketChanges(fields={"refund_txn_id": "TXN-SECRET-9"})))
+    page = c.get(f"/t/{desk.write(lambda s: make_token(s, n))}").text
+    assert "订单号" in page and "JD20261207001" in page and "发错货" in page
+    assert "TXN-SECRET-9" not in page and "refund_txn_id" not in page
