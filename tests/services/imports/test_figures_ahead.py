@@ -92,3 +92,30 @@ def test_figures_written_with_the_rows_are_the_subscribers(tmp_path, monkeypatch
     done = [t for t in ahead["tickets"].values() if t[0] in ("solved", "closed")]
     assert done and all(t[3 + COLUMNS.index("resolution_seconds")] is not None for t in done)
     assert any(t[3 + COLUMNS.index("sla_reply_due_at")] is not None for t in ahead["tickets"].values())
+
+
+def test_fresh_figures_follow_the_history_rules_for_any_replies():
+    """Rows with agent replies (JSON Lines and future doors may carry them): the same as
+    `history.figures` on the same posts, the first automatic message counted as a person's."""
+    from datetime import UTC
+
+    from helpdesk.services.insight.history import Post, figures
+
+    created = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    wall = lambda a, b: max(0, int((b - a).total_seconds()))  # noqa: E731  (no policy: calendar seconds)
+    cases = [
+        ("open", None, [(created + hour, None, True), (created + 2 * hour, 7, False)]),
+        ("solved", created + 5 * hour, [(created + 3 * hour, 7, False), (created + hour, None, True)]),
+        ("open", None, [(created, None, False), (created + hour, None, False), (created + 2 * hour, 8, False)]),
+        ("closed", None, [(created + hour, 9, False)]),  # an agent first (a phone log): no first reply
+    ]
+    fresh = FreshFigures(None)
+    for status, solved, replies in cases:
+        order = sorted(range(len(replies)), key=lambda i: replies[i][0])
+        posts = [Post(replies[i][0], replies[i][1], replies[i][1] is None and not replies[i][2] and n > 0)
+                 for n, i in enumerate(order)]
+        want = figures(created, status, solved, posts, [], wall)
+        want.update({name: None for name in ("sla_reply_due_at", "sla_reply_met_at", "sla_resolve_due_at",
+                                             "sla_resolve_met_at")})
+        assert fresh.row(created, status, solved, replies, None, ()) == tuple(want[name] for name in COLUMNS)
