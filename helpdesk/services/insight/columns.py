@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from helpdesk.models import Event, Message, SlaClock, Ticket
 from helpdesk.services.core import bus
+from helpdesk.services.sla.policies import clocks_may_move
 from helpdesk.services.insight.history import Post, StatusChange, figures
 
 T = Ticket.__table__
@@ -39,6 +40,8 @@ _PENDING = "insight_tickets"
 def _touched(session: Session, event: bus.DomainEvent) -> None:
     if event.ticket_id is None:
         return
+    if event.name == "ticket.updated" and not clocks_may_move(session, event.changes):
+        return  # the figures read the status history, the messages and the clocks: none moved
     session.info.setdefault(_PENDING, set()).add(event.ticket_id)
     bus.at_commit(session, "insight.columns", _flush_pending)
 

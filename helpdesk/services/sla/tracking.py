@@ -47,7 +47,7 @@ from helpdesk.services.core.bulk_sql import (
 from helpdesk.services.sla.clocks import is_running
 from helpdesk.services.sla.fresh import COLUMNS as FRESH_COLUMNS
 from helpdesk.services.sla.fresh import SUMMARY, FreshClocks
-from helpdesk.services.sla.policies import policies_for, policy_index, stored_config
+from helpdesk.services.sla.policies import clocks_may_move, policies_for, policy_index, stored_config
 from helpdesk.sla import (
     Clock,
     Policy,
@@ -76,6 +76,8 @@ class Tracked:
 def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     if event.ticket_id is None:
         return
+    if event.name == "ticket.updated" and not clocks_may_move(session, event.changes):
+        return  # a tag, an assignee, a field no policy reads: no clock moves
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None:
         return

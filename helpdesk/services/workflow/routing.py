@@ -179,6 +179,8 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     a free slot (solved, pending, reassigned): route its team and its agents' teams."""
     if event.actor is ROUTER and set(event.changes) == {"assignee"}:
         return
+    if event.name == "ticket.updated" and not _may_route(event.changes):
+        return  # a tag, a field: nobody waits or frees a slot
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None:
         return
@@ -193,6 +195,18 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
         if agent is not None:
             teams.add(agent.team_id)
     want_route(session, teams)
+
+
+ROUTING_INPUTS = frozenset({"status", "team", "assignee", "priority", "skills"})
+
+
+def _may_route(changes: dict | None) -> bool:
+    from helpdesk.query_reads import diff_keys
+
+    if not changes:
+        return True
+    changed = diff_keys(changes)
+    return changed is None or bool(changed & ROUTING_INPUTS)
 
 
 def _agent(session: Session, agent_id: int) -> Agent | None:
