@@ -1,0 +1,159 @@
+"""Copying a desk's rows table by table into PostgreSQL, and checking the copy.
+
+Tables come from the SQLModel metadata in dependency order, so a table added to
+`models.py` is copied without anyone listing it. Rows go in by `COPY` in batches,
+with their ids; sequences are moved past the highest id afterwards. A table that
+refers to itself (a ticket's parent, the ticket it was merged into) gets those
+columns in a second pass, once every row it may point at is there."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Table, func, select, tuple_
+from sqlalchemy import text as sql
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from helpdesk.errors import HelpdeskError
+
+BATCH = 5000
+SAMPLE = 25  # rows compared field by field per table
+SEED = 20261207
+
+# Tables a helpdesk SQLite desk holds besides the metadata's: the search indexes
+# (rebuilt for the target, not copied; FTS5 keeps shadow tables named after them)
+# and Alembic's revision stamp (the target gets its own from the migrations).
+DERIVED = ("ticket_search", "kb_search", "kb_search_vocab", "alembic_version")
+SEARCH_TABLES = ("ticket_search", "kb_search")
+
+Progress = Callable[[str], None]
+Fault = Callable[[str, int], None]
+
+
+class CopyMismatch(HelpdeskError):
+    kind = "mismatch"
+
+
+@dataclass
+class TableCopy:
+    name: str
+    rows: int = 0
+    target_rows: int = 0
+    sampled: int = 0
+    seconds: float = 0.0
+
+
+def tables() -> list[Table]:
+    """Every table of the desk, parents before children."""
+    import helpdesk.models  # noqa: F401  (registers the tables)
+
+    return list(SQLModel.metadata.sorted_tables)
+
+
+def is_derived(name: str) -> bool:
+    return any(name == d or name.startswith(d + "_") for d in DERIVED)
+
+
+def _self_refs(table: Table) -> list[str]:
+    return sorted({fk.parent.name for fk in table.foreign_keys if fk.column.table is table})
+
+
+def _order(table: Table):
+    return [c for c in table.primary_key.columns] or list(table.columns)
+
+
+def _rows(source: Connection, table: Table, batch: int) -> Iterator[list]:
+    result = source.execution_options(yield_per=batch).execute(select(table).order_by(*_order(table)))
+    for part in result.partitions(batch):
+        yield part
+
+
+def copy_table(source: Connection, target: Connection, table: Table, *, batch: int = BATCH,
+               progress: Progress, fault: Fault | None = None) -> int:
+    """Every row of `table` from `source` into the (empty) same table on `target`."""
+    dialect = target.dialect
+    columns = list(table.columns)
+    later = _self_refs(table)
+    procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    blank = [c.name in later for c in columns]
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    raw = target.connection.driver_connection
+    copied = 0
+    pending: list[dict] = []
+    for part in _rows(source, table, batch):
+        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in part:
+                values = []
+                for value, proc, skip in zip(row, procs, blank):
+                    if skip:
+                        value = None
+                    elif value is not None and proc is not None:
+                        value = proc(value)
+                    values.append(_storable(value))
+                copy.write_row(values)
+                if later and any(getattr(row, name) is not None for name in later):
+                    pending.append({**{name: getattr(row, name) for name in later},
+                                    **{f"k_{c.name}": getattr(row, c.name) for c in table.primary_key.columns}})
+        copied += len(part)
+        progress(f"{table.name}: {copied:,} rows")
+        if fault is not None:
+            fault(table.name, copied)
+    if pending:
+        sets = ", ".join(f'"{name}" = :{name}' for name in later)
+        where = " AND ".join(f'"{c.name}" = :k_{c.name}' for c in table.primary_key.columns)
+        target.execute(sql(f'UPDATE "{table.name}" SET {sets} WHERE {where}'), pending)
+    return copied
+
+
+def _storable(value):
+    """PostgreSQL text cannot hold NUL; nothing the services write has one (they strip it)."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+def reset_sequences(target: Connection) -> None:
+    """After rows went in with their ids: the next id is one past the highest."""
+    for table in tables():
+        col = table.autoincrement_column
+        if col is None:
+            continue
+        target.execute(sql(
+            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{col.name}'), "
+            f'COALESCE((SELECT max("{col.name}") FROM "{table.name}"), 0) + 1, false)'))
+
+
+def count(conn: Connection, table: Table) -> int:
+    return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _comparable(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+def check_sample(source: Connection, target: Connection, table: Table, *, seed: int = SEED,
+                 size: int = SAMPLE) -> int:
+    """Compare `size` rows chosen by a seeded draw, field by field; raises on any difference."""
+    keys = list(table.primary_key.columns)
+    every = [tuple(r) for r in source.execute(select(*keys).order_by(*keys))]
+    chosen = sorted(random.Random(f"{seed}:{table.name}").sample(every, min(size, len(every))))
+    if not chosen:
+        return 0
+    condition = tuple_(*keys).in_(chosen) if len(keys) > 1 else keys[0].in_([k[0] for k in chosen])
+    def fetch(conn):
+        return {tuple(getattr(r, k.name) for k in keys): r._mapping for r in conn.execute(select(table).where(condition))}
+    mine, theirs = fetch(source), fetch(target)
+    for key in chosen:
+        there = theirs.get(key)
+        if there is None:
+            raise CopyMismatch(f"{table.name}: the row {key} is missing on the target")
+        for column in table.columns:
+            a, b = _comparable(mine[key][column.name]), there[column.name]
+            if a != b:
+                raise CopyMismatch(f"{table.name}: row {key} differs on the target in {column.name} ({a!r} != {b!r})")
+    return len(chosen)
