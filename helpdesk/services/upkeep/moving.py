@@ -71,6 +71,9 @@ def target_url(url: str) -> str:
         u = make_url(url)
     except ArgumentError:
         raise Invalid(f"{url!r} is not a database URL (expected postgresql+psycopg://USER@HOST:PORT/DB)", field="to") from None
+    if u.get_backend_name() == "postgres":
+        fixed = u.set(drivername="postgresql+psycopg").render_as_string(hide_password=True)
+        raise Invalid(f"write the scheme as postgresql+psycopg://, e.g. {fixed}", field="to")
     if u.get_backend_name() != "postgresql":
         raise Invalid(f"the target must be a PostgreSQL server (postgresql+psycopg://USER@HOST:PORT/DB), not {u.get_backend_name()!r}; "
                       "to copy a SQLite desk to another file use `helpdesk backup FILE`", field="to")
@@ -143,12 +146,12 @@ def connect_target(url: str) -> Engine:
     except OperationalError as exc:
         engine.dispose()
         u = make_url(url)
-        reason = str(exc.orig).strip().splitlines()[-1] if str(exc.orig).strip() else type(exc.orig).__name__
+        reason = " ".join(line.strip() for line in str(exc.orig).splitlines() if line.strip()) or type(exc.orig).__name__
         where = f"{u.host or 'localhost'}:{u.port or 5432}"
         if "does not exist" in reason and "database" in reason:
             raise Unreachable(f"the database {u.database!r} does not exist on {where}: create it first, e.g. "
                               f"`createdb -h {u.host or 'localhost'} -p {u.port or 5432} -U {u.username or 'postgres'} {u.database}`") from None
-        raise Unreachable(f"cannot reach PostgreSQL at {where} (database {u.database!r}): {reason}") from None
+        raise Unreachable(f"cannot connect to PostgreSQL at {where} (database {u.database!r}): {reason}") from None
     return engine
 
 
