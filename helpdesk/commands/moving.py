@@ -35,14 +35,15 @@ def migrate_db(
 
       export HELPDESK_DB=postgresql+psycopg://helpdesk@db.example.com/helpdesk   # then every machine uses it
     """
-    from helpdesk.services.upkeep.moving import move_desk
+    from helpdesk.services.upkeep.moving import carry_you, move_desk
 
     source = str(from_.expanduser()) if from_ is not None else options.db
     moved = move_desk(source, to, force=force, progress=_progress())
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
+    you = carry_you(source, to)
     if json_out:
-        return render.emit_json(moved.to_dict())
+        return render.emit_json({**moved.to_dict(), "acting_as": you})
     if moved.emptied:
         render.say(f"emptied first (--force): {', '.join(moved.emptied)}")
     render.table(("table", "rows", "on target", "sampled", "seconds"),
@@ -52,6 +53,8 @@ def migrate_db(
     if moved.skipped:
         render.say(f"not copied (not helpdesk tables): {', '.join(moved.skipped)}")
     render.say(f"moved {moved.rows:,} rows from {moved.source} to {moved.target} in {moved.seconds:.1f} s{rate}")
+    if you:
+        render.say(f"you act as {you} on the moved desk too (see `helpdesk whoami`)")
     render.say(f"use it with: helpdesk --db '{moved.target}'   (or export HELPDESK_DB=...; the SQLite file is unchanged)")
 
 

@@ -268,6 +268,17 @@ def move_desk(source_db: str | None, to: str, *, force: bool = False, batch: int
     return moved
 
 
+def carry_you(source_db: str | None, to: str) -> str | None:
+    """The agent remembered as "you" on the SQLite desk, remembered on the moved desk too
+    (only when the target has no one remembered yet). Returns that agent, if any."""
+    from helpdesk import userconfig
+
+    agent, scope = userconfig.remembered_agent(resolve_url(source_db))
+    if scope != "desk" or not agent:
+        return None
+    return agent if userconfig.remember_agent(to, agent) else None
+
+
 def _check(source: Connection, target: Connection, moved: Moved) -> None:
     by_name = {t.name: t for t in moved.tables}
     for table in copying.tables():
