@@ -53,6 +53,9 @@ def migrate_db(
     if moved.skipped:
         render.say(f"not copied (not helpdesk tables): {', '.join(moved.skipped)}")
     render.say(f"moved {moved.rows:,} rows from {moved.source} to {moved.target} in {moved.seconds:.1f} s{rate}")
+    if moved.attachment_files:
+        render.say(f"{moved.attachment_files:,} attachments are files in {', '.join(moved.attachment_roots)}: they stay there; "
+                   "every machine using the moved desk needs them at that path (a shared folder), see docs/postgresql.md")
     if you:
         render.say(f"you act as {you} on the moved desk too (see `helpdesk whoami`)")
     render.say(f"use it with: helpdesk --db '{moved.target}'   (or export HELPDESK_DB=...; the SQLite file is unchanged)")

@@ -45,6 +45,8 @@ class Moved:
     search_rows: int = 0
     kb_search_rows: int = 0
     skipped: list[str] = field(default_factory=list)  # source tables that are not the desk's
+    attachment_files: int = 0  # attachments whose content is a file on this machine
+    attachment_roots: list[str] = field(default_factory=list)  # the folders holding them
     seconds: float = 0.0
 
     @property
@@ -60,6 +62,7 @@ class Moved:
                         "seconds": round(t.seconds, 3)} for t in self.tables],
             "search_index": {"ticket_search": self.search_rows, "kb_search": self.kb_search_rows},
             "emptied": self.emptied, "not_copied": self.skipped,
+            "attachment_files": {"count": self.attachment_files, "folders": self.attachment_roots},
         }
 
 
@@ -257,6 +260,7 @@ def move_desk(source_db: str | None, to: str, *, force: bool = False, batch: int
                     moved.search_rows, moved.kb_search_rows = _rebuild_search(source, target, progress)
                     progress("checking counts and a sample of rows")
                     _check(source, target, moved)
+                    moved.attachment_files, moved.attachment_roots = _attachment_files(source)
             except OperationalError as exc:
                 raise Unreachable(f"the target stopped answering or refused: {str(exc.orig).strip().splitlines()[0]} "
                                   "(nothing was copied; run the same command again)") from None
@@ -266,6 +270,15 @@ def move_desk(source_db: str | None, to: str, *, force: bool = False, batch: int
         reader.dispose()
     moved.seconds = clock() - started
     return moved
+
+
+def _attachment_files(source: Connection) -> tuple[int, list[str]]:
+    """Attachments are files (<root>/<sha[:2]>/<sha>) named by path in the rows: the rows
+    move, the files stay where they are and must be reachable at that path."""
+    from helpdesk.models import Attachment
+
+    paths = [p for p in source.execute(select(Attachment.path).where(Attachment.path.is_not(None))).scalars()]
+    return len(paths), sorted({str(Path(p).parent.parent) for p in paths})
 
 
 def carry_you(source_db: str | None, to: str) -> str | None:
