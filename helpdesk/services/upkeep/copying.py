@@ -66,7 +66,7 @@ def _order(table: Table):
 
 
 def _rows(source: Connection, table: Table, batch: int) -> Iterator[list]:
-    result = source.execution_options(yield_per=batch).execute(select(table).order_by(*_order(table)))
+    result = source.execute(select(table).order_by(*_order(table)).execution_options(yield_per=batch))
     for part in result.partitions(batch):
         yield part
 
@@ -115,25 +115,42 @@ def _storable(value):
     return value
 
 
-def set_indexes_aside(target: Connection) -> list[str]:
-    """Drop the secondary indexes of the desk's tables (the fresh schema's), keeping
-    their definitions: building each once after the copy beats keeping it row by row.
-    Indexes behind primary keys and unique constraints stay, so duplicates still fail."""
+@dataclass
+class Aside:
+    """What the fresh schema had that is cheaper to build once after the copy."""
+    indexes: list[str]  # CREATE INDEX statements
+    foreign_keys: list[tuple[str, str, str]]  # (table, constraint, definition)
+
+
+def set_aside(target: Connection) -> Aside:
+    """Drop the secondary indexes and the foreign keys of the desk's tables (the fresh
+    schema's), keeping their definitions: building an index and checking a foreign key
+    once over all rows beats doing it row by row (pg_restore works the same way).
+    Primary keys and unique constraints stay, so a duplicate still fails at once."""
     names = [t.name for t in tables()] + list(SEARCH_TABLES)
-    found = target.execute(sql(
+    schema = "to_regnamespace(current_schema())"
+    indexes = target.execute(sql(
         "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
         "AND i.tablename = ANY(:names) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-        "WHERE c.conname = i.indexname AND c.connamespace = to_regnamespace(current_schema())) "
-        "ORDER BY i.indexname"), {"names": names}).all()
-    for name, _ in found:
+        f"WHERE c.conname = i.indexname AND c.connamespace = {schema}) ORDER BY i.indexname"), {"names": names}).all()
+    keys = target.execute(sql(
+        "SELECT r.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        f"JOIN pg_class r ON r.oid = c.conrelid WHERE c.contype = 'f' AND c.connamespace = {schema} "
+        "AND r.relname = ANY(:names) ORDER BY r.relname, c.conname"), {"names": names}).all()
+    for table, name, _ in keys:
+        target.execute(sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
+    for name, _ in indexes:
         target.execute(sql(f'DROP INDEX "{name}"'))
-    return [definition for _, definition in found]
+    return Aside([d for _, d in indexes], [tuple(k) for k in keys])
 
 
-def put_indexes_back(target: Connection, definitions: list[str]) -> None:
+def put_back(target: Connection, aside: Aside) -> None:
+    """Build the indexes, then add and check the foreign keys, as the migrations made them."""
     target.execute(sql("SET LOCAL maintenance_work_mem = '256MB'"))
-    for definition in definitions:
+    for definition in aside.indexes:
         target.execute(sql(definition))
+    for table, name, definition in aside.foreign_keys:
+        target.execute(sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'))
 
 
 def reset_sequences(target: Connection) -> None:

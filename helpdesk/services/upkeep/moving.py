@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from helpdesk.db import alembic_config, resolve_url, sqlite_path
@@ -252,18 +252,21 @@ def move_desk(source_db: str | None, to: str, *, force: bool = False, batch: int
                     moved.emptied = _prepare(target, force=force, shown=moved.target)
                     progress("creating the schema (migrations)")
                     _migrate(target)
-                    aside = copying.set_indexes_aside(target)  # rebuilt once at the end: faster than row by row
+                    aside = copying.set_aside(target)  # indexes and foreign keys: built once at the end
                     for table in copying.tables():
                         began = clock()
                         done = copying.copy_table(source, target, table, batch=batch, progress=progress, fault=fault)
                         moved.tables.append(TableCopy(table.name, done, seconds=clock() - began))
                     copying.reset_sequences(target)
                     moved.search_rows, moved.kb_search_rows = _rebuild_search(source, target, progress)
-                    progress(f"building {len(aside)} indexes")
-                    copying.put_indexes_back(target, aside)
+                    progress(f"building {len(aside.indexes)} indexes, checking {len(aside.foreign_keys)} foreign keys")
+                    copying.put_back(target, aside)
                     progress("checking counts and a sample of rows")
                     _check(source, target, moved)
                     moved.attachment_files, moved.attachment_roots = _attachment_files(source)
+            except IntegrityError as exc:
+                raise copying.CopyMismatch(f"the source breaks a rule of the schema: {str(exc.orig).strip().splitlines()[0]} "
+                                           "(nothing was copied)") from None
             except OperationalError as exc:
                 raise Unreachable(f"the target stopped answering or refused: {str(exc.orig).strip().splitlines()[0]} "
                                   "(nothing was copied; run the same command again)") from None

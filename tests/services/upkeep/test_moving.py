@@ -110,14 +110,16 @@ def test_every_table_of_the_desk_is_copied_row_for_row(source, target):
 
 @needs_pg
 def test_the_moved_schema_is_the_one_the_migrations_make(source, target):
-    """Indexes are set aside during the copy and built again: every one comes back as it was."""
+    """Indexes and foreign keys are set aside during the copy and made again: all come back as they were."""
     from sqlalchemy import text
 
     def schema(url):
         with create_engine(url).connect() as conn:
             indexes = set(conn.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")).all())
+            constraints = set(conn.execute(text("SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                                                "WHERE connamespace = 'public'::regnamespace")).all())
             revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        return indexes, revision
+        return indexes, constraints, revision
 
     move_desk(str(source), target)
     with throwaway_database("helpdesk_fresh") as fresh:
