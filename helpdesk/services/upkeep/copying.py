@@ -2,14 +2,13 @@
 
 Tables come from the SQLModel metadata in dependency order, so a table added to
 `models.py` is copied without anyone listing it. Rows go in by `COPY` in batches,
-with their ids; sequences are moved past the highest id afterwards. A table that
-refers to itself (a ticket's parent, the ticket it was merged into) gets those
-columns in a second pass, once every row it may point at is there."""
+with their ids, while the secondary indexes and foreign keys are set aside (built and
+checked once at the end); sequences are moved past the highest id afterwards."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Table, func, select, tuple_
@@ -57,54 +56,31 @@ def is_derived(name: str) -> bool:
     return any(name == d or name.startswith(d + "_") for d in DERIVED)
 
 
-def _self_refs(table: Table) -> list[str]:
-    return sorted({fk.parent.name for fk in table.foreign_keys if fk.column.table is table})
-
-
-def _order(table: Table):
-    return [c for c in table.primary_key.columns] or list(table.columns)
-
-
-def _rows(source: Connection, table: Table, batch: int) -> Iterator[list]:
-    result = source.execute(select(table).order_by(*_order(table)).execution_options(yield_per=batch))
-    for part in result.partitions(batch):
-        yield part
+def _order(table: Table) -> str:
+    return ", ".join(f'"{c.name}"' for c in (list(table.primary_key.columns) or list(table.columns)))
 
 
 def copy_table(source: Connection, target: Connection, table: Table, *, batch: int = BATCH,
                progress: Progress, fault: Fault | None = None) -> int:
-    """Every row of `table` from `source` into the (empty) same table on `target`."""
-    dialect = target.dialect
-    columns = list(table.columns)
-    later = _self_refs(table)
-    procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    blank = [c.name in later for c in columns]
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    """Every row of `table` from `source` into the same, empty table on `target`.
+
+    Values go as SQLite stores them and PostgreSQL reads them as text, column by column
+    (`COPY` text format, the session in UTC): times are naive UTC strings, booleans 0/1,
+    JSON its text, dates ISO, blobs bytes. `check_sample` then compares rows as the
+    models read them on both sides, so a value that did not travel well is caught."""
+    names = ", ".join(f'"{c.name}"' for c in table.columns)
     raw = target.connection.driver_connection
+    reading = source.connection.driver_connection.execute(f'SELECT {names} FROM "{table.name}" ORDER BY {_order(table)}')
     copied = 0
-    pending: list[dict] = []
-    for part in _rows(source, table, batch):
+    while part := reading.fetchmany(batch):
         with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for row in part:
-                values = []
-                for value, proc, skip in zip(row, procs, blank):
-                    if skip:
-                        value = None
-                    elif value is not None and proc is not None:
-                        value = proc(value)
-                    values.append(_storable(value))
-                copy.write_row(values)
-                if later and any(getattr(row, name) is not None for name in later):
-                    pending.append({**{name: getattr(row, name) for name in later},
-                                    **{f"k_{c.name}": getattr(row, c.name) for c in table.primary_key.columns}})
+                copy.write_row(row if not any(isinstance(v, str) and "\x00" in v for v in row) else [_storable(v) for v in row])
         copied += len(part)
         progress(f"{table.name}: {copied:,} rows")
         if fault is not None:
             fault(table.name, copied)
-    if pending:
-        sets = ", ".join(f'"{name}" = :{name}' for name in later)
-        where = " AND ".join(f'"{c.name}" = :k_{c.name}' for c in table.primary_key.columns)
-        target.execute(sql(f'UPDATE "{table.name}" SET {sets} WHERE {where}'), pending)
+    reading.close()
     return copied
 
 

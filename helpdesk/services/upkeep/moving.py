@@ -187,6 +187,7 @@ def _empty(conn: Connection) -> list[str]:
 
 def _prepare(conn: Connection, *, force: bool, shown: str) -> list[str]:
     conn.execute(sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    conn.execute(sql("SET LOCAL TIME ZONE 'UTC'"))  # SQLite keeps times as naive UTC text
     rows = holding_rows(conn)
     names = set(inspect(conn).get_table_names())
     if not force:
