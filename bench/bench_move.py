@@ -84,7 +84,8 @@ def measure(label: str, path: Path, server: str) -> Result:
 
         moved = move_desk(str(path), url, progress=progress)
         say(f"{label}: {moved.rows:,} rows in {moved.seconds:.1f} s "
-            f"(slowest: {', '.join(f'{t.name} {t.seconds:.1f}s' for t in sorted(moved.tables, key=lambda t: -t.seconds)[:3])})")
+            f"({', '.join(f'{k} {v:.1f}s' for k, v in moved.phases.items())}; "
+            f"slowest tables: {', '.join(f'{t.name} {t.seconds:.1f}s' for t in sorted(moved.tables, key=lambda t: -t.seconds)[:3])})")
         floor = floor_rows_per_second(path, url)
     return Result(f"migrate-db, {label}: {moved.rows:,} rows, {moved.seconds:.1f} s", moved.rows / moved.seconds,
                   floor, "rows/s", note="floor: sqlite3 rows -> psycopg COPY into index-free temp tables")

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class Moved:
     attachment_files: int = 0  # attachments whose content is a file on this machine
     attachment_roots: list[str] = field(default_factory=list)  # the folders holding them
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: schema, rows, search, indexes, check, commit
 
     @property
     def rows(self) -> int:
@@ -56,7 +58,7 @@ class Moved:
     def to_dict(self) -> dict:
         return {
             "source": self.source, "target": self.target, "rows": self.rows,
-            "seconds": round(self.seconds, 3),
+            "seconds": round(self.seconds, 3), "phases": {k: round(v, 3) for k, v in self.phases.items()},
             "rows_per_second": round(self.rows / self.seconds) if self.seconds else None,
             "tables": [{"table": t.name, "rows": t.rows, "target_rows": t.target_rows, "sampled": t.sampled,
                         "seconds": round(t.seconds, 3)} for t in self.tables],
@@ -250,21 +252,30 @@ def move_desk(source_db: str | None, to: str, *, force: bool = False, batch: int
             writer = connect_target(to)
             try:
                 with writer.connect() as target, target.begin():
-                    moved.emptied = _prepare(target, force=force, shown=moved.target)
-                    progress("creating the schema (migrations)")
-                    _migrate(target)
-                    aside = copying.set_aside(target)  # indexes and foreign keys: built once at the end
-                    for table in copying.tables():
-                        began = clock()
-                        done = copying.copy_table(source, target, table, batch=batch, progress=progress, fault=fault)
-                        moved.tables.append(TableCopy(table.name, done, seconds=clock() - began))
-                    copying.reset_sequences(target)
-                    moved.search_rows, moved.kb_search_rows = _rebuild_search(source, target, progress)
-                    progress(f"building {len(aside.indexes)} indexes, checking {len(aside.foreign_keys)} foreign keys")
-                    copying.put_back(target, aside)
-                    progress("checking counts and a sample of rows")
-                    _check(source, target, moved)
-                    moved.attachment_files, moved.attachment_roots = _attachment_files(source)
+                    phase = _Phases(moved, clock)
+                    with phase("schema"):
+                        moved.emptied = _prepare(target, force=force, shown=moved.target)
+                        progress("creating the schema (migrations)")
+                        _migrate(target)
+                        aside = copying.set_aside(target)  # indexes and foreign keys: built once at the end
+                    with phase("rows"):
+                        for table in copying.tables():
+                            began = clock()
+                            done = copying.copy_table(source, target, table, batch=batch, progress=progress, fault=fault)
+                            moved.tables.append(TableCopy(table.name, done, seconds=clock() - began))
+                        copying.reset_sequences(target)
+                    with phase("search"):
+                        moved.search_rows, moved.kb_search_rows = _rebuild_search(source, target, progress)
+                    with phase("indexes"):
+                        progress(f"building {len(aside.indexes)} indexes, checking {len(aside.foreign_keys)} foreign keys")
+                        copying.put_back(target, aside)
+                    with phase("check"):
+                        progress("checking counts and a sample of rows")
+                        _check(source, target, moved)
+                        moved.attachment_files, moved.attachment_roots = _attachment_files(source)
+                    progress("committing")
+                    began = clock()
+                moved.phases["commit"] = clock() - began
             except IntegrityError as exc:
                 raise copying.CopyMismatch(f"the source breaks a rule of the schema: {str(exc.orig).strip().splitlines()[0]} "
                                            "(nothing was copied)") from None
@@ -277,6 +288,19 @@ def move_desk(source_db: str | None, to: str, *, force: bool = False, batch: int
         reader.dispose()
     moved.seconds = clock() - started
     return moved
+
+
+class _Phases:
+    """`with phase("rows"): ...` adds the seconds it took to `moved.phases`."""
+
+    def __init__(self, moved: Moved, clock: Callable[[], float]):
+        self.moved, self.clock = moved, clock
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        began = self.clock()
+        yield
+        self.moved.phases[name] = self.clock() - began
 
 
 def _attachment_files(source: Connection) -> tuple[int, list[str]]:
