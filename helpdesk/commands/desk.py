@@ -40,8 +40,11 @@ def backup(file: Path = typer.Argument(..., help="Where to write the copy (must 
     SQLite: a desk file. PostgreSQL: pg_dump's custom format (restore with pg_restore),
     or plain SQL when FILE ends in .sql (restore with psql -f); needs pg_dump on PATH.
 
-    Examples: helpdesk backup /backups/desk-$(date +%F).db
-              helpdesk --db postgresql+psycopg://helpdesk@db/helpdesk backup /backups/desk.dump
+    \b
+    Examples:
+      helpdesk backup /backups/desk-$(date +%F).db
+      helpdesk --db postgresql+psycopg://helpdesk@db/helpdesk backup /backups/desk.dump
+      helpdesk --db postgresql+psycopg://helpdesk@db/helpdesk backup /backups/desk.sql
     """
     from helpdesk.services.upkeep.backups import backup as take
 

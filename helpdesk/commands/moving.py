@@ -25,15 +25,12 @@ def migrate_db(
     are compared. It runs as one transaction: stopped or failed midway, it leaves the
     target as it was. A target that holds rows is refused (exit 4) unless --force.
 
+    \b
     Examples:
-
       createdb -h db.example.com -U helpdesk helpdesk
-
       helpdesk migrate-db --to postgresql+psycopg://helpdesk@db.example.com/helpdesk
-
       helpdesk migrate-db --from ~/desk/real.db --to postgresql+psycopg://helpdesk@db/helpdesk --force --json
-
-      export HELPDESK_DB=postgresql+psycopg://helpdesk@db.example.com/helpdesk   # then every machine uses it
+      export HELPDESK_DB=postgresql+psycopg://helpdesk@db.example.com/helpdesk   # every machine
     """
     from helpdesk.services.upkeep.moving import carry_you, move_desk
 
