@@ -199,6 +199,11 @@ def _prepare(conn: Connection, *, force: bool, shown: str) -> list[str]:
                            "Choose an empty database, or add --force to empty this one first")
         if _ours(names) and "alembic_version" not in names:
             raise Conflict(f"the target {shown} has helpdesk tables but no schema revision; add --force to start it afresh")
+        if "alembic_version" in names:
+            revision = conn.execute(sql("SELECT version_num FROM alembic_version")).scalar()
+            if revision is not None and revision not in _known_revisions():
+                raise Conflict(f"the target {shown} is at schema revision {revision!r}, unknown to this helpdesk "
+                               "(made by a newer one?); add --force to replace it")
         return []
     _empty(conn)
     return sorted(rows)
@@ -280,6 +285,9 @@ def move_desk(source_db: str | None, to: str, *, force: bool = False, batch: int
                 raise copying.CopyMismatch(f"the source breaks a rule of the schema: {str(exc.orig).strip().splitlines()[0]} "
                                            "(nothing was copied)") from None
             except OperationalError as exc:
+                if "lock timeout" in str(exc.orig):
+                    raise Conflict(f"the target {moved.target} is in use (the app, the worker or the portal has it open): "
+                                   "stop them, then run the same command again (nothing was copied)") from None
                 raise Unreachable(f"the target stopped answering or refused: {str(exc.orig).strip().splitlines()[0]} "
                                   "(nothing was copied; run the same command again)") from None
             finally:

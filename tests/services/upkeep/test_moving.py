@@ -252,3 +252,35 @@ def test_the_source_must_be_a_helpdesk_desk_at_the_current_schema(tmp_path, sour
     assert f"helpdesk --db {source} init" in older.value.message
     with pytest.raises(Invalid, match="the target is the desk itself"):
         move_desk(to, to)
+
+
+@needs_pg
+def test_forcing_a_target_someone_has_open_says_it_is_in_use(source, target, monkeypatch):
+    from sqlalchemy import text
+
+    from helpdesk.services.upkeep import moving
+
+    move_desk(str(source), target)
+    monkeypatch.setattr(moving, "LOCK_TIMEOUT", "200ms")
+    engine = create_engine(target)
+    try:
+        with engine.connect() as reader:
+            reader.execute(text("SELECT count(*) FROM ticket"))  # an open transaction holds the table
+            with pytest.raises(Conflict, match="is in use"):
+                move_desk(str(source), target, force=True)
+    finally:
+        engine.dispose()
+
+
+@needs_pg
+def test_an_empty_target_from_a_newer_helpdesk_is_refused(source, target):
+    from sqlalchemy import text
+
+    engine = create_engine(target)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('9999')"))
+    engine.dispose()
+    with pytest.raises(Conflict, match="unknown to this helpdesk"):
+        move_desk(str(source), target)
+    assert move_desk(str(source), target, force=True).rows > 0
