@@ -284,3 +284,35 @@ def test_an_empty_target_from_a_newer_helpdesk_is_refused(source, target):
     with pytest.raises(Conflict, match="unknown to this helpdesk"):
         move_desk(str(source), target)
     assert move_desk(str(source), target, force=True).rows > 0
+
+
+@needs_pg
+def test_a_copy_that_does_not_match_the_source_is_not_kept(source, target, monkeypatch):
+    from sqlalchemy import text
+
+    real = copying.copy_table
+
+    def losing_a_row(source_conn, target_conn, table, **kw):
+        done = real(source_conn, target_conn, table, **kw)
+        if table.name == "ticket_tag":
+            target_conn.execute(text("DELETE FROM ticket_tag WHERE ctid IN (SELECT ctid FROM ticket_tag LIMIT 1)"))
+        return done
+
+    monkeypatch.setattr(copying, "copy_table", losing_a_row)
+    with pytest.raises(copying.CopyMismatch, match="ticket_tag"):
+        move_desk(str(source), target)
+    with create_engine(target).connect() as conn:
+        assert inspect(conn).get_table_names() == []
+
+
+@needs_pg
+def test_a_nul_character_postgresql_cannot_hold_arrives_as_a_replacement_mark(source, target):
+    import sqlite3
+
+    with sqlite3.connect(source) as conn:
+        conn.execute("UPDATE message SET body = ? WHERE id = 1", ("before\x00after",))
+    move_desk(str(source), target)
+    with create_engine(target).connect() as conn:
+        from sqlalchemy import text
+
+        assert conn.execute(text("SELECT body FROM message WHERE id = 1")).scalar_one() == "before\ufffdafter"
