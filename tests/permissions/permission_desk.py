@@ -63,6 +63,7 @@ class PermissionDesk:
     desk: Desk
     tmp: Path
     actors: dict[str, Actor]
+    setup_events: list[tuple]  # the events the set-up wrote, compared again at the end
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -190,6 +191,30 @@ def build(tmp: Path) -> PermissionDesk:
                 (("admin", ADA), ("agent", BOB), ("viewer", VIC))}
 
     actors = desk.write(staff)
+    lock_events(desk)
     actors["nobody"] = nobody(NOBODY_WHY)
     actors["system"] = SYSTEM
-    return PermissionDesk(desk, tmp, actors)
+    return PermissionDesk(desk, tmp, actors, event_rows(desk))
+
+
+UPDATE_REFUSED = "test: an event row was updated"
+
+
+def lock_events(desk: Desk) -> None:
+    """From here on any UPDATE of an event fails the operation that tried it (the database
+    itself refuses a DELETE: migration 0012). SQLite only."""
+    with desk.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TRIGGER test_event_no_update BEFORE UPDATE ON event "
+                             f"BEGIN SELECT RAISE(ABORT, '{UPDATE_REFUSED}'); END")
+
+
+def event_rows(desk: Desk) -> list[tuple]:
+    """Every event, whole, in id order."""
+    from sqlalchemy import select
+
+    from helpdesk.models import Event
+
+    cols = [Event.id, Event.ticket_id, Event.entity, Event.entity_id, Event.at, Event.actor, Event.field,
+            Event.old, Event.new, Event.reason]
+    with desk.read() as s:
+        return [tuple(r) for r in s.execute(select(*cols).order_by(Event.id))]

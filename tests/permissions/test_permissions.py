@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from helpdesk.errors import Forbidden, Invalid
-from permission_desk import ALICE, BOB, MACROS, MAIL, RULES, TYPES, VIC, ROOT, build
+from permission_desk import ALICE, BOB, MACROS, MAIL, RULES, TYPES, UPDATE_REFUSED, VIC, ROOT, build, event_rows
 from permission_matrix import CLI, DOOR_ROLES, MATRIX, PORTAL, SERVICES, render
 
 
@@ -556,3 +556,22 @@ def test_portal_route(pd, portal, row):
             _portal_customer(pd, portal, row)
         elif role == "other":
             _portal_other(pd, portal, row)
+
+
+# -- the audit trail -----------------------------------------------------------------------------
+
+def test_the_whole_matrix_ran_without_updating_or_deleting_an_event(pd):
+    """Every call above ran with triggers refusing UPDATE (installed by the test) and DELETE
+    (migration 0012) of an event, so a service that tried would have failed its row. Here: the
+    triggers were really there, and the events of the set-up are still exactly as written."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    rows = event_rows(pd.desk)
+    assert rows[: len(pd.setup_events)] == pd.setup_events
+    assert len(rows) > len(pd.setup_events) + 500  # the matrix wrote many events of its own
+    for statement, refusal in (("UPDATE event SET actor = 'someone else'", UPDATE_REFUSED),
+                               ("DELETE FROM event", "append-only")):
+        with pytest.raises(DatabaseError, match=refusal):
+            pd.write(lambda s: s.execute(text(statement)))
+    assert event_rows(pd.desk) == rows
