@@ -342,10 +342,11 @@ def render() -> str:
         "No service updates or deletes an `event` row. `tests/permissions/test_audit_trail.py` runs a",
         "broad set of operations (the whole matrix above among them) with database triggers that refuse",
         "any UPDATE or DELETE of `event`. The database refuses a DELETE of an event itself (migration",
-        "0012: an SQLite trigger, a PostgreSQL trigger function); nothing in the desk deletes events",
-        "(there is no ticket delete; a merge and a redaction-free history keep every event). The one",
-        "UPDATE is the demo desk (`init --demo`), which gives the events it has just written the",
-        "story's times, inside the same transaction, before anyone sees them.",
+        "0012: an SQLite trigger, a PostgreSQL trigger function), since nothing in the desk deletes",
+        "events: there is no ticket or contact delete, a merge keeps both tickets' events, and there is",
+        "no redaction. UPDATE stays allowed in the database for one caller: the demo desk (`init",
+        "--demo`) gives the events it has just written the story's times, inside the same",
+        "transaction, before anyone sees them.",
         "",
     ]
     return "\n".join(lines)

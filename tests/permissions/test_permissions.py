@@ -421,9 +421,15 @@ def test_cli_command(pd, row, capsys, monkeypatch):
     and who, 3 naming --as, or 5; nothing is written when refused."""
     monkeypatch.setenv("HELPDESK_SMTP_PASSWORD", "")  # `mail send`/`worker`: nothing reaches a server
     wrong = []
+    by_env = CLI.index(row) % 2 == 1  # the unknown agent comes from HELPDESK_AGENT on every other row
+    source = "HELPDESK_AGENT" if by_env else "--as"
     for role in DOOR_ROLES["cli"]:
         code = row.code(role)
-        argv = [*WHO[role], *row.name.split(), *CLI_ARGS[row.name](pd)]
+        who = WHO[role]
+        if role == "ghost" and by_env:
+            monkeypatch.setenv("HELPDESK_AGENT", "ghost@example.com")
+            who = []
+        argv = [*who, *row.name.split(), *CLI_ARGS[row.name](pd)]
         by = {"admin": "ada@example.com", "agent": BOB, "viewer": VIC}.get(role, "anonymous")
         before = pd.events(by)
         exit_code, _out, err = _cli(pd, capsys, argv)
@@ -436,11 +442,21 @@ def test_cli_command(pd, row, capsys, monkeypatch):
             who = VIC if role == "viewer" else BOB if role == "agent" else "no agent is set"
             if len(line.splitlines()) != 1 or "only " not in line or who not in line:
                 wrong.append(f"{role}: the refusal should name the rule and who ({who}): {line!r}")
-        if code == "3" and "ghost@example.com" not in err or code == "3" and "--as" not in err:
-            wrong.append(f"{role}: exit 3 should name the agent and --as: {err.strip()!r}")
+        if code == "3" and (f"no agent 'ghost@example.com' (acting agent from {source})" not in err):
+            wrong.append(f"{role}: exit 3 should name the agent and {source}: {err.strip()!r}")
+        monkeypatch.delenv("HELPDESK_AGENT", raising=False)
         if code != "y" and pd.events(by) != before:
             wrong.append(f"{role}: refused, but events were written")
     assert not wrong, f"helpdesk {row.name}: " + "; ".join(wrong)
+
+
+def test_no_role_reads_the_portal_signing_key(pd, capsys):
+    """`config get` shows every setting but the key that signs portal links (anyone holding
+    it could forge a link to any ticket)."""
+    everything = _cli(pd, capsys, ["--as", "ada@example.com", "config", "get", "--json"])
+    assert everything[0] == 0 and "portal.signing_key" not in everything[1]
+    code, out, err = _cli(pd, capsys, ["--as", "ada@example.com", "config", "get", "portal.signing_key"])
+    assert (code, out) == (5, "") and "never shown" in err
 
 
 # -- the portal ----------------------------------------------------------------------------------

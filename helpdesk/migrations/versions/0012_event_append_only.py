@@ -1,7 +1,7 @@
 """the audit trail is append-only: the database refuses to delete an event
 
-Nothing in the desk deletes an event (there is no ticket delete; merges, imports and
-redaction-free histories only add events), so the database refuses it too: an SQLite
+Nothing in the desk deletes an event (there is no ticket or contact delete, a merge
+keeps both tickets' events, there is no redaction), so the database refuses it too: an SQLite
 trigger, a PostgreSQL trigger function. UPDATE stays allowed in the database because
 the demo desk (`init --demo`) gives the events it has just written the story's times;
 tests/permissions proves that no service updates an event.
