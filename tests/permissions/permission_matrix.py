@@ -160,7 +160,7 @@ desk.demo_build.create | ---- | plumbing: the demo desk, built as the system
 # user config names no agent of this desk. "ghost": --as (or HELPDESK_AGENT) names no agent.
 CLI = _rows("cli", """
 tui | ..... | the app: not run here; it calls the same services as the rows above
-init | yyyyy | whoever may open the database file may create or upgrade it
+init | yyyyy | whoever may open the database file may create or upgrade it; `--demo` fills only an empty desk (no agents, no tickets), so its admin never joins a real desk
 backup | yyyyy | whoever may open the database file may copy it (the file's permissions are the boundary)
 import | yynn3 | agents import tickets
 export | yyyy3 | reading
