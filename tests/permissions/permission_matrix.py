@@ -178,7 +178,7 @@ ticket close | yynn3 | agents work tickets
 ticket reopen | yynn3 | agents work tickets
 ticket merge | yynn3 | agents work tickets
 ticket link | yynn3 | agents work tickets
-ticket bulk | yynn3 | agents work tickets (the preview without --yes: anyone who may read)
+ticket bulk | yynn3 | agents work tickets (the preview without --yes too)
 ticket macro | yynn3 | agents work tickets
 ticket stage | yynn3 | agents work tickets
 ticket stages | yyyy3 | reading
