@@ -66,14 +66,12 @@ def rules_test(name: str = typer.Argument(..., help="The rule's name."),
     Example: helpdesk rules test "VIP first" --ticket 42
     """
     from helpdesk.commands.common import actor
-    from helpdesk.services.core.actors import require
-    from helpdesk.services.workflow.triggers import try_rule
+    from helpdesk.services.workflow.triggers import rehearse_rule
 
     number = ticket_number(ticket)
 
     def rehearse(s):
-        require(actor(s), "viewer")
-        return try_rule(s, name, number)
+        return rehearse_rule(s, actor(s), name, number)
 
     data = desk().rehearse(rehearse)
     if json_out:
@@ -93,15 +91,16 @@ def rules_test(name: str = typer.Argument(..., help="The rule's name."),
 def rules_run(dry_run: bool = typer.Option(False, "--dry-run", help="List the tickets each automation would act on."),
               json_out: bool = JSON) -> None:
     """Run the time-based automations now (the worker runs them every minute)."""
+    from helpdesk.commands.common import actor
     from helpdesk.models import utcnow
-    from helpdesk.services.workflow.automations import RunResult, run_automations
+    from helpdesk.services.workflow.automations import RunResult, run_now
 
     if dry_run:
-        result = desk().rehearse(lambda s: run_automations(s, now=utcnow(), dry_run=True))
+        result = desk().rehearse(lambda s: run_now(s, actor(s), now=utcnow(), dry_run=True))
     else:
         result, ahead = RunResult(), {}  # ahead: matches read once for the chunks after (automations.Ahead)
         while True:
-            part = write(lambda s, _w: run_automations(s, now=utcnow(), ahead=ahead))
+            part = write(lambda s, who: run_now(s, who, now=utcnow(), ahead=ahead))
             result.add(part)
             if not part.more:
                 break
@@ -151,12 +150,10 @@ def route(dry_run: bool = typer.Option(False, "--dry-run", help="Show who would 
           json_out: bool = JSON) -> None:
     """Assign waiting tickets of automatically routed teams now (it also happens on every change)."""
     from helpdesk.commands.common import actor
-    from helpdesk.services.core.actors import require
-    from helpdesk.services.workflow.routing import route as route_now
+    from helpdesk.services.workflow.routing import route_now
 
     def run(s, who):
-        require(who, "agent")
-        return [a.to_dict() for a in route_now(s, dry_run=dry_run)]
+        return [a.to_dict() for a in route_now(s, who, dry_run=dry_run)]
 
     if dry_run:
         done = desk().rehearse(lambda s: run(s, actor(s)))

@@ -25,3 +25,15 @@ def test_demo_desk_is_believable_and_loaded_once(cli):
     again = cli("init", "--demo", "--json")
     assert again.code == 0 and again.json()["demo"].startswith("skipped")
     assert cli("ticket", "list", "--json").json()["total"] == 200
+
+
+def test_the_demo_never_joins_a_desk_that_has_agents(staffed):
+    """A viewer (or anyone) running `init --demo` on a real desk gets no demo admin to act as."""
+    assert staffed("agent", "add", "vic@example.com", "--name", "Vic", "--role", "viewer", who="ada@example.com").code == 0
+    tried = staffed("init", "--demo", "--json", who="vic@example.com")
+    assert tried.code == 0 and tried.json()["demo"].startswith("skipped: the desk already has agents")
+    assert tried.json()["acting_as"] is None
+    assert [a["email"] for a in staffed("agent", "list", "--json").json()] == ["ada@example.com", "bob@example.com",
+                                                                               "vic@example.com"]
+    assert staffed("ticket", "list", "--json").json()["total"] == 0
+    assert staffed("whoami", "--json", who="vic@example.com").json()["agent"]["role"] == "viewer"

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from helpdesk.models import Contact, Ticket, utcnow
+from helpdesk.models import Agent, Contact, Ticket, utcnow
 from helpdesk.services.core.actors import SYSTEM, Actor, actor_of
 from helpdesk.services.customers import articles as kb
 from helpdesk.services.desk import demo_build as build
@@ -54,9 +54,12 @@ class Person:
 
 
 def load(session: Session) -> str:
-    """Load the demo desk once; a desk that already has tickets is left alone."""
+    """Load the demo desk once, into an empty desk: one that already has tickets or agents is
+    left alone (the demo's admin, who becomes "you", never joins a real desk)."""
     if session.execute(select(func.count()).select_from(Ticket)).scalar_one():
         return "skipped: the desk already has tickets"
+    if session.execute(select(func.count()).select_from(Agent)).scalar_one():
+        return "skipped: the desk already has agents (the demo goes into an empty desk)"
     now = utcnow()  # also the mark of what the services write during the load (see demo_build)
     rng = random.Random(SEED)
     _people(session)

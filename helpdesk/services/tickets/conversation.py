@@ -66,7 +66,9 @@ def post_agent_message(session: Session, actor: Actor, ticket_id: int, body: str
 def add_customer_message(session: Session, actor: Actor, ticket_id: int, contact: Contact | None, body: str,
                          *, channel: str | None = None, headers: dict | None = None,
                          mail_message_id: str | None = None) -> Message:
-    """A message from the requester (mail, import, portal). Reopens pending/solved tickets."""
+    """A message from the requester (mail, import, portal). Reopens pending/solved tickets.
+    The doors record it as the system or the portal; a viewer may not put words in a customer's mouth."""
+    require(actor, "agent")
     ticket = get_ticket(session, ticket_id)
     if ticket.status == "closed":
         raise Conflict(f"ticket #{ticket.id} is closed; a new message needs a follow-up ticket")

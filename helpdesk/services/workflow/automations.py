@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from helpdesk.models import Event, Team, Ticket, TicketTag, utcnow
+from helpdesk.services.core.actors import Actor, require
 from helpdesk.rules import Automation, parse_when
 from helpdesk.services.sla.tracking import one_recompute
 from helpdesk.services.workflow.actions import fire, rule_actor
@@ -44,6 +45,14 @@ class RunResult:
     def to_dict(self) -> dict:
         return {"actions": sum(self.matched.values()), "by_rule": self.matched, "warnings": self.warnings,
                 "tickets": self.tickets}
+
+
+def run_now(session: Session, actor: Actor, *, now: datetime | None = None, dry_run: bool = False,
+            ahead: dict[str, Ahead] | None = None) -> RunResult:
+    """`helpdesk rules run`: agents run the automations ahead of the worker; anyone who may
+    read the desk may see what they would do (`--dry-run`)."""
+    require(actor, "viewer" if dry_run else "agent")
+    return run_automations(session, now=now, dry_run=dry_run, ahead=ahead)
 
 
 def run_automations(session: Session, *, now: datetime | None = None, dry_run: bool = False,

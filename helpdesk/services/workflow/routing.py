@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from helpdesk.models import PRIORITIES, Agent, Team, Ticket, TicketSkill, utcnow
 from helpdesk.services.core import bus
-from helpdesk.services.core.actors import Actor
+from helpdesk.services.core.actors import Actor, require
 
 STRATEGIES = ("manual", "round_robin", "least_loaded")
 LOADED = ("new", "open")  # what counts against capacity; pending, on_hold, solved free it
@@ -50,6 +50,13 @@ class _Seat:
     @property
     def room(self) -> int:
         return UNLIMITED if self.agent.capacity is None else self.agent.capacity - self.load
+
+
+def route_now(session: Session, actor: Actor, *, dry_run: bool = False) -> list[Assignment]:
+    """`helpdesk route`: an agent (or admin) serves the waiting tickets now; routing on
+    every change and the worker need no one."""
+    require(actor, "agent")
+    return route(session, dry_run=dry_run)
 
 
 def route(session: Session, *, teams: set[int] | None = None, now: datetime | None = None,

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from helpdesk.models import Ticket, utcnow
 from helpdesk.rules import RuleSet, Trigger
 from helpdesk.services.core import bus
+from helpdesk.services.core.actors import Actor, require
 from helpdesk.services.core.audit import record
 from helpdesk.services.workflow.actions import fire, rule_actor
 from helpdesk.services.workflow.batch import fire_many
@@ -240,6 +241,12 @@ class Checker:
 
 
 # -- rules test ----------------------------------------------------------------------
+
+def rehearse_rule(session: Session, actor: Actor, name: str, ticket_id: int) -> dict:
+    """`helpdesk rules test`: `try_rule` for anyone who may read the desk (the caller rolls back)."""
+    require(actor, "viewer")
+    return try_rule(session, name, ticket_id)
+
 
 def try_rule(session: Session, name: str, ticket_id: int) -> dict:
     """Whether a trigger's condition holds for a ticket now, and what it would change.
