@@ -1,0 +1,45 @@
+"""Test-only: SIGKILL this process at its Nth database step. Production code carries nothing.
+
+A step is every SQL statement SQLAlchemy sends and every commit (counted before it
+happens), on every engine of the process: the command's, Alembic's, the import's writer
+thread. `HELPDESK_KILL_AT=N` kills at step N; N = the count + 1 kills on the way out,
+after the last commit (the job done, its report never printed). `HELPDESK_KILL_COUNT=FILE`
+writes the number of steps a whole run took, to plan kills by.
+
+Loaded by the `-c` wrapper `WRAPPER` (crash_support.py) before the CLI runs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import threading
+from pathlib import Path
+
+
+def install() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    at = int(os.environ.get("HELPDESK_KILL_AT") or 0)
+    count_file = os.environ.get("HELPDESK_KILL_COUNT")
+    lock = threading.Lock()
+    steps = 0
+
+    def step(*_args, **_kw) -> None:
+        nonlocal steps
+        with lock:
+            steps += 1
+            if steps == at:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    event.listen(Engine, "before_cursor_execute", step)
+    event.listen(Engine, "commit", step)
+
+    def leaving() -> None:
+        if count_file:
+            Path(count_file).write_text(str(steps))
+        step()  # the step after the last: killed once everything is committed
+
+    atexit.register(leaving)
