@@ -312,6 +312,11 @@ def copy_desk(template_folder: Path, target: Path) -> Path:
     return target
 
 
+def job_done(job: Job, db: Path, size: int) -> list[str]:
+    """Violations once the job ran to its end: the desk whole, the job complete, nothing twice."""
+    return whole_or_absent(db) + job.done(db, size)
+
+
 def kill_once(job: Job, template_folder: Path, size: int, point: int, work: Path) -> Outcome:
     """Copy the desk, run the job killed at `point`, judge, rerun, judge again."""
     folder = copy_desk(template_folder, work)
@@ -325,7 +330,7 @@ def kill_once(job: Job, template_folder: Path, size: int, point: int, work: Path
     code, _out, err = cli(*argv)
     if code != 0:
         outcome.violations.append(f"the rerun failed ({code}): {err.strip()[-300:]}")
-    outcome.violations += [f"after the rerun: {v}" for v in whole_or_absent(db) + job.done(db, size)]
+    outcome.violations += [f"after the rerun: {v}" for v in job_done(job, db, size)]
     return outcome
 
 

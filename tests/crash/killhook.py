@@ -6,6 +6,11 @@ thread. `HELPDESK_KILL_AT=N` kills at step N; N = the count + 1 kills on the way
 after the last commit (the job done, its report never printed). `HELPDESK_KILL_COUNT=FILE`
 writes the number of steps a whole run took, to plan kills by.
 
+Two storage faults too: `HELPDESK_TEST_MAX_PAGES=N` caps every SQLite connection at N
+pages (`PRAGMA max_page_count`: the disk is full once the file would grow past it), and
+`HELPDESK_TEST_READONLY=1` opens every SQLite file read-only (`?mode=ro`, as a file without
+write permission does; root ignores chmod, so the tests cannot use it).
+
 Loaded by the `-c` wrapper `WRAPPER` (crash_support.py) before the CLI runs.
 """
 
@@ -21,6 +26,27 @@ from pathlib import Path
 def install() -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
+
+    pages = int(os.environ.get("HELPDESK_TEST_MAX_PAGES") or 0)
+    if pages:
+        def cap(dbapi_conn, _record) -> None:
+            if type(dbapi_conn).__module__.startswith("sqlite3"):
+                dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+        event.listen(Pool, "connect", cap)
+    if os.environ.get("HELPDESK_TEST_READONLY"):
+        import sqlite3
+        import sqlite3.dbapi2
+
+        opened = sqlite3.dbapi2.connect
+
+        def read_only(database, *args, **kw):
+            if str(database).startswith(("file:", ":memory:")):
+                return opened(database, *args, **kw)
+            return opened(f"file:{database}?mode=ro", *args, **{**kw, "uri": True})
+
+        sqlite3.connect = sqlite3.dbapi2.connect = read_only
 
     at = int(os.environ.get("HELPDESK_KILL_AT") or 0)
     count_file = os.environ.get("HELPDESK_KILL_COUNT")

@@ -11,17 +11,17 @@ from __future__ import annotations
 import pytest
 
 from tests.crash import crash_support as crash
+from tests.crash.conftest import SIZE
 
 SEED = 16
 KILLS = 50
-SIZE = 20  # tickets, rows, lines or messages per job: enough for every kind of statement
 SHARES = crash.shares(KILLS, list(crash.JOBS))
 
 
 @pytest.mark.parametrize("name", list(crash.JOBS))
-def test_a_killed_job_leaves_a_whole_desk_and_a_rerun_completes_it(name, tmp_path):
+def test_a_killed_job_leaves_a_whole_desk_and_a_rerun_completes_it(name, tmp_path, templates):
     job = crash.JOBS[name]
-    template, steps = crash.template(job, tmp_path / "template", SIZE)
+    template, steps = templates(name)
     outcomes = [crash.kill_once(job, template, SIZE, point, tmp_path / f"kill-{n}")
                 for n, point in enumerate(crash.points(SEED, name, steps, SHARES[name]))]
     assert [(o.point, o.violations) for o in outcomes if o.violations] == []
