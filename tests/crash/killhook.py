@@ -8,8 +8,9 @@ writes the number of steps a whole run took, to plan kills by.
 
 Two storage faults too: `HELPDESK_TEST_MAX_PAGES=N` caps every SQLite connection at N
 pages (`PRAGMA max_page_count`: the disk is full once the file would grow past it), and
-`HELPDESK_TEST_READONLY=1` opens every SQLite file read-only (`?mode=ro`, as a file without
-write permission does; root ignores chmod, so the tests cannot use it).
+`HELPDESK_TEST_READONLY=FILE` opens that SQLite file read-only (`?mode=ro`, as a file without
+write permission does; root ignores chmod, so the tests cannot use it); other files, like
+the copy a migration keeps first, open as usual.
 
 Loaded by the `-c` wrapper `WRAPPER` (crash_support.py) before the CLI runs.
 """
@@ -35,14 +36,15 @@ def install() -> None:
                 dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
 
         event.listen(Pool, "connect", cap)
-    if os.environ.get("HELPDESK_TEST_READONLY"):
+    locked = os.environ.get("HELPDESK_TEST_READONLY")
+    if locked:
         import sqlite3
         import sqlite3.dbapi2
 
         opened = sqlite3.dbapi2.connect
 
         def read_only(database, *args, **kw):
-            if str(database).startswith(("file:", ":memory:")):
+            if os.path.realpath(str(database)) != os.path.realpath(locked):
                 return opened(database, *args, **kw)
             return opened(f"file:{database}?mode=ro", *args, **{**kw, "uri": True})
 

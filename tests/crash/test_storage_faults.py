@@ -22,8 +22,10 @@ def faulted(name, templates, tmp_path, fault: dict, words: str):
     db = folder / "desk.db"
     before = contents(db)
     faults = dict(fault)
-    if "HELPDESK_TEST_MAX_PAGES" in faults:  # room for one more page than the file has now
-        faults["HELPDESK_TEST_MAX_PAGES"] = str(crash.scalar(db, "PRAGMA page_count") + 1)
+    if "HELPDESK_TEST_READONLY" in faults:
+        faults["HELPDESK_TEST_READONLY"] = str(db)
+    if "HELPDESK_TEST_MAX_PAGES" in faults:  # no room to grow
+        faults["HELPDESK_TEST_MAX_PAGES"] = str(crash.scalar(db, "PRAGMA page_count"))
     run = crash.child(job.argv(folder), extra_env=faults)
     assert run.returncode == 1, (run.returncode, run.stderr)
     lines = run.stderr.strip().splitlines()
@@ -41,6 +43,6 @@ def test_a_full_disk_says_so_in_one_line_and_loses_nothing(name, templates, tmp_
     faulted(name, templates, tmp_path, {"HELPDESK_TEST_MAX_PAGES": "?"}, "the disk is full")
 
 
-@pytest.mark.parametrize("name", ["lines", "bulk", "mail"])
+@pytest.mark.parametrize("name", ["lines", "bulk", "migration"])
 def test_a_read_only_database_says_so_in_one_line_and_loses_nothing(name, templates, tmp_path):
-    faulted(name, templates, tmp_path, {"HELPDESK_TEST_READONLY": "1"}, "is read-only")
+    faulted(name, templates, tmp_path, {"HELPDESK_TEST_READONLY": "?"}, "is read-only")
