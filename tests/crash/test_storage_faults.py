@@ -46,3 +46,10 @@ def test_a_full_disk_says_so_in_one_line_and_loses_nothing(name, templates, tmp_
 @pytest.mark.parametrize("name", ["lines", "bulk", "migration"])
 def test_a_read_only_database_says_so_in_one_line_and_loses_nothing(name, templates, tmp_path):
     faulted(name, templates, tmp_path, {"HELPDESK_TEST_READONLY": "?"}, "is read-only")
+
+
+def test_the_doctor_reads_a_read_only_desk(templates, tmp_path):
+    folder = crash.copy_desk(templates("lines")[0], tmp_path / "desk")
+    db = folder / "desk.db"
+    run = crash.child(["--db", str(db), "doctor"], extra_env={"HELPDESK_TEST_READONLY": str(db)})
+    assert run.returncode in (0, 1) and "ok  integrity" in run.stdout and "ok  search" in run.stdout, run.stderr
