@@ -145,7 +145,8 @@ def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str
             if existing is not None:
                 existing += [done[p.external_id] for p in parsed if p.external_id in done]
             parsed, numbers = [parsed[i] for i in keep], [numbers[i] for i in keep]
-            lines = [line for line in lines if line[0] in set(numbers)]
+            kept = set(numbers)
+            lines = [line for line in lines if line[0] in kept]
         errors += _duplicate_external_ids(session, lines, parsed)
     if not errors:  # other domains vet what is theirs (request types: fields, required values)
         vetting = bus.DomainEvent("tickets.vetting", None, actor, data={"drafts": parsed, "errors": {}})
