@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("helpdesk.commands.desk", "init"),
     "backup": ("helpdesk.commands.desk", "backup"),
     "migrate-db": ("helpdesk.commands.moving", "migrate_db"),
+    "doctor": ("helpdesk.commands.doctor", "doctor"),
     "import": ("helpdesk.commands.transfer", "import_"),
     "export": ("helpdesk.commands.transfer", "export"),
     "worker": ("helpdesk.commands.sla", "worker"),
@@ -179,6 +180,11 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line; the traceback only on request
         if os.environ.get("HELPDESK_DEBUG"):
             raise
+        from helpdesk.db import resolve_url, storage_error
+
+        trouble = storage_error(exc, resolve_url(common.options.db))
+        if trouble is not None:  # disk full, read-only file: failed wherever it happened (e.g. the import's writer)
+            return fail(trouble.kind, trouble.message, trouble.exit_code, as_json)
         return fail("unexpected", f"unexpected error: {type(exc).__name__}: {exc} (HELPDESK_DEBUG=1 shows the traceback)", 1, as_json)
     finally:
         common.reset()

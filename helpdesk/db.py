@@ -86,6 +86,42 @@ def is_busy(exc: BaseException) -> bool:
     return "database is locked" in msg or "database is busy" in msg
 
 
+class StorageError(HelpdeskError):
+    """The storage refused a write (disk full, read-only file): nothing was written."""
+
+    exit_code = 1
+    kind = "storage"
+
+
+_STORAGE = (
+    ("database or disk is full", "the disk is full (or the database reached its size limit): the change was not "
+     "written and nothing stored was lost; free some space, then run the same command again"),
+    ("readonly database", "the database {where}is read-only: nothing was written; check the permissions of the "
+     "file and of its folder (SQLite writes -wal and -shm files next to it)"),
+    ("unable to open database file", "cannot open the database file {where}: check that its folder exists and that "
+     "you may read and write there"),
+    ("disk i/o error", "the disk reported an I/O error on the database {where}: the change was not written; "
+     "check the disk, then run `helpdesk doctor`"),
+)
+
+
+def storage_error(exc: BaseException, url: str | None = None) -> StorageError | None:
+    """A readable error for a storage failure (by SQLite's message), or None for anything else.
+
+    The errors it led to are searched too: after SQLITE_FULL, SQLite may roll the whole
+    transaction back itself, and what reaches the caller is then the failed rollback of a
+    savepoint ("no such savepoint"), raised while handling the real cause."""
+    path = sqlite_path(url) if url else None
+    seen = 0
+    while exc is not None and seen < 8:
+        msg = str(getattr(exc, "orig", exc)).lower()
+        for needle, words in _STORAGE:
+            if needle in msg:
+                return StorageError(words.format(where=f"{path} " if path else ""))
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
 class Desk:
     """One opened database: the engine plus read and write sessions."""
 
@@ -128,6 +164,9 @@ class Desk:
                 return session, fn(session)
             except OperationalError as exc:
                 session.close()
+                trouble = storage_error(exc, self.url)
+                if trouble is not None:
+                    raise trouble from None
                 if not is_busy(exc) or attempt == WRITE_RETRIES - 1:
                     raise
                 time.sleep(delay)
@@ -209,6 +248,10 @@ def backup_before_migration(desk: Desk, revision: str) -> Path | None:
         return None
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     target = path.with_name(f"{path.name}.before-{revision}-{stamp}")
+    n = 1
+    while target.exists():  # a migration that failed (disk full, killed) and was run again within the second
+        n += 1
+        target = path.with_name(f"{path.name}.before-{revision}-{stamp}-{n}")
     backup_to(desk, target)
     return target
 

@@ -47,6 +47,13 @@ def register(name: str, interval: float, run: Callable[[Desk], Any]) -> Job:
     return job
 
 
+def heartbeat(desk: Desk) -> dict:
+    """Stamp the desk with "the worker ran now" (read by `helpdesk doctor`)."""
+    from helpdesk.services.upkeep.heartbeat import beat
+
+    return desk.write(lambda s: beat(s))
+
+
 def sla_sweep(desk: Desk) -> dict:
     """Fire every SLA warning and breach that is due, in batches of one transaction each."""
     from helpdesk.models import utcnow
@@ -98,6 +105,7 @@ register("mail-fetch", 60, mail_fetch)  # both do nothing until mail is configur
 register("surveys", 60, surveys)  # before mail-send: a due survey goes out in the same run
 register("mail-send", 60, mail_send)
 register("warranty-notices", 3600, warranty_notices)  # once per asset whose warranty ends within asset.notice_days
+register("heartbeat", 60, heartbeat)  # `helpdesk doctor` tells when the worker last ran
 
 
 # -- running -------------------------------------------------------------------------

@@ -75,12 +75,19 @@ def _create_many(source: str, quiet: bool, json_out: bool) -> None:
     from helpdesk.services.tickets.from_lines import create_from_lines, read_lines
 
     lines = read_lines(source)
-    numbers = write(lambda s, who: create_from_lines(s, who, lines))
+    existing: list[int] = []  # lines an earlier run of the same input created (same external_id and subject)
+
+    def create(s, who):
+        existing.clear()  # a retried transaction starts again
+        return create_from_lines(s, who, lines, existing)
+
+    numbers = write(create)
     if json_out:
-        render.emit_json({"created": numbers, "count": len(numbers)})
+        render.emit_json({"created": numbers, "count": len(numbers), **({"existing": existing} if existing else {})})
         return
     if not quiet:
-        render.say(f"created {len(numbers)} tickets")
+        render.say(f"created {len(numbers)} tickets" + (
+            f"; {len(existing)} lines were already there (same external_id and subject), left alone" if existing else ""))
     print("\n".join(map(str, numbers)))
 
 

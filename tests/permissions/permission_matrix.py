@@ -149,6 +149,7 @@ workflow.triggers.rehearse_rule | yyyy | reading: what a rule would do (rolled b
 workflow.actions.require_skills | ---- | plumbing: a rule or type asks for skills
 insight.reports.scope | yyyy | reading: reports
 insight.reports.dashboard | yyyy | reading: the app's dashboard
+upkeep.doctor.repair_search | ynnn | admins repair the search index (`doctor --repair`); anyone may read the checks
 core.settings.set_setting | ynnn | admins change settings
 core.settings.unset_setting | ynnn | admins change settings
 core.settings.store_loaded | ---- | plumbing: the loaders above, which checked the role
@@ -165,6 +166,7 @@ backup | yyyyy | whoever may open the database file may copy it (the file's perm
 migrate-db | ..... | whoever may open the database file and log in to the target server may copy the desk there (the file's and the server's permissions are the boundary); not run here: tests/services/upkeep/test_moving.py
 import | yynn3 | agents import tickets
 export | yyyy3 | reading
+doctor | yyyyy | reading the desk's health: whoever may open the database file (exit 1 when a check finds a problem)
 worker | yyyyy | the system's jobs (run as the system): whoever may open the database file
 route | yynn3 | agents serve waiting tickets now
 whoami | yyyy3 | says who you are, and why not when nobody; an unknown --as is named (exit 3)

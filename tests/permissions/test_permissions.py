@@ -266,6 +266,7 @@ SERVICE_CALLS = {
     "workflow.triggers.rehearse_rule": lambda pd, a: (t := pd.ticket(), pd.desk.rehearse(lambda s: S.workflow__triggers.rehearse_rule(s, a, "hot", t))),
     "insight.reports.scope": lambda pd, a: _read(pd, lambda s: S.insight__reports.scope(s, a, _period())),
     "insight.reports.dashboard": lambda pd, a: _read(pd, lambda s: S.insight__reports.dashboard(s, a, "7d")),
+    "upkeep.doctor.repair_search": lambda pd, a: _w(pd, lambda s: S.upkeep__doctor.repair_search(s, a)),
     "core.settings.set_setting": lambda pd, a: _settings(pd, a, "set"),
     "core.settings.unset_setting": lambda pd, a: _settings(pd, a, "unset"),
 }
@@ -317,6 +318,7 @@ CLI_ARGS = {
     "import": lambda pd: [pd.file("tickets.csv", f"subject,requester\nImported {pd.n()},{ALICE}\n")],
     "export": lambda pd: ["status:new", "--out", str(pd.tmp / f"export{pd.n()}.csv")],
     "worker": lambda pd: ["--once"],
+    "doctor": lambda pd: [],
     "route": lambda pd: [],
     "whoami": lambda pd: [],
     "notifications": lambda pd: [],
@@ -400,7 +402,7 @@ CLI_ARGS = {
 
 # The test desk has no mail server: these stop at "mail.imap_url is not set" (exit 5), the same
 # for every role, which shows that no one was asked who they are.
-NO_SERVER = {"mail fetch": (5,), "mail send": (5,)}
+NO_SERVER = {"mail fetch": (5,), "mail send": (5,), "doctor": (1,)}  # doctor: 1 = a check found something
 
 WHO = {"admin": ["--as", "ada@example.com"], "agent": ["--as", BOB], "viewer": ["--as", VIC], "nobody": [],
        "ghost": ["--as", "ghost@example.com"]}

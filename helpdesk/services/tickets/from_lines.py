@@ -110,8 +110,14 @@ def _time(value) -> datetime | None:
     return dt
 
 
-def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str]]) -> list[int]:
-    """Vet every line (syntax, values, agents, teams), then create all tickets, or none."""
+def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str]],
+                      existing: list[int] | None = None) -> list[int]:
+    """Vet every line (syntax, values, agents, teams), then create all tickets, or none.
+
+    A line whose external_id is already on a ticket with the same subject was created by
+    an earlier run of the same input (one killed after its commit, before it could say
+    so): it is left alone, its ticket number added to `existing`, so running the same
+    file again completes the job without a duplicate. A different subject is an error."""
     require(actor, "agent")
     if not lines:
         raise Invalid("no tickets to create (the input is empty)")
@@ -132,7 +138,16 @@ def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str
             numbers.append(number)
         except Invalid as exc:
             errors.append(f"line {number}: {exc.message}")
-    errors += _duplicate_external_ids(session, lines, parsed) if not errors else []
+    if not errors:
+        done = _created_before(session, parsed)
+        if done:
+            keep = [i for i, p in enumerate(parsed) if p.external_id not in done]
+            if existing is not None:
+                existing += [done[p.external_id] for p in parsed if p.external_id in done]
+            parsed, numbers = [parsed[i] for i in keep], [numbers[i] for i in keep]
+            kept = set(numbers)
+            lines = [line for line in lines if line[0] in kept]
+        errors += _duplicate_external_ids(session, lines, parsed)
     if not errors:  # other domains vet what is theirs (request types: fields, required values)
         vetting = bus.DomainEvent("tickets.vetting", None, actor, data={"drafts": parsed, "errors": {}})
         bus.publish(session, vetting)
@@ -141,6 +156,8 @@ def create_from_lines(session: Session, actor: Actor, lines: list[tuple[int, str
         shown = errors[:MAX_ERRORS_SHOWN] + ([f"... and {len(errors) - MAX_ERRORS_SHOWN} more"] if len(errors) > MAX_ERRORS_SHOWN else [])
         raise Invalid(f"{len(errors)} of {len(lines)} lines are invalid; nothing was created:\n  " + "\n  ".join(shown))
     ids: list[int] = []
+    if not parsed:  # every line was created by an earlier run
+        return ids
     for start in range(0, len(parsed), CHUNK):
         ids += _insert_chunk(session, actor, parsed[start:start + CHUNK])
     links = [{"ticket_id": i, "asset_id": assets[serial_key(p.asset)]} for i, p in zip(ids, parsed) if p.asset]
@@ -214,6 +231,16 @@ def _requesters(session: Session, actor: Actor, parsed: list[NewTicket], now) ->
                                              field="created", old=None, new=e) for i, e in zip(new_ids, missing)])
         known.update({c.email: c for c in session.execute(select(Contact).where(Contact.email.in_(missing))).scalars()})
     return known
+
+
+def _created_before(session: Session, parsed: list[NewTicket]) -> dict[str, int]:
+    """{external id: ticket number} of lines an earlier run created: same id, same subject."""
+    wanted = {p.external_id: p.subject for p in parsed if p.external_id}
+    if not wanted:
+        return {}
+    found = session.execute(select(Ticket.external_id, Ticket.id, Ticket.subject)
+                            .where(Ticket.external_id.in_(list(wanted)))).all()
+    return {ext: tid for ext, tid, subject in found if wanted[ext] == subject}
 
 
 def _duplicate_external_ids(session: Session, lines, parsed: list[NewTicket]) -> list[str]:

@@ -31,6 +31,8 @@ def documents(session: Session, ticket_ids: Sequence[int]) -> list[tuple[int, st
         select(Message.ticket_id, Message.body).where(Message.ticket_id.in_(ids)).order_by(Message.id)  # type: ignore[attr-defined]
     ):
         bodies[tid].append(body)
+    if not _has_sides(session):
+        return [(tid, document(subject, name, email, bodies[tid])) for tid, subject, name, email in rows]
     sides: set[int] = set()
     for tid, side, subject, body in session.exec(
         select(SideConversation.ticket_id, SideConversation.id, SideConversation.subject, SideMessage.body)
@@ -40,6 +42,17 @@ def documents(session: Session, ticket_ids: Sequence[int]) -> list[tuple[int, st
         bodies[tid] += [body] if side in sides else [subject, body]
         sides.add(side)
     return [(tid, document(subject, name, email, bodies[tid])) for tid, subject, name, email in rows]
+
+
+def _has_sides(session: Session) -> bool:
+    """Whether the schema has side conversations yet (revision 0006): a migration from an
+    older desk and the doctor's check on one index before the table exists."""
+    known = session.info.get("has_side_conversations")
+    if known is None:
+        from sqlalchemy import inspect
+
+        known = session.info["has_side_conversations"] = inspect(session.connection()).has_table("side_conversation")
+    return known
 
 
 def reindex(session: Session, ticket_ids: Sequence[int]) -> None:

@@ -1,1 +1,1 @@
-"""Looking after a whole desk: moving it to another database, backups, health."""
+"""Looking after a whole desk: its health (`helpdesk doctor`), the worker's heartbeat, backups, moving it to PostgreSQL."""
