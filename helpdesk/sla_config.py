@@ -172,7 +172,7 @@ def _parse_policy(number: int, table: Any, calendars: dict[str, Calendar]) -> Po
         raise Invalid(f"must be a query string (\"\" matches every ticket), got {match!r}",
                       field=f"{where}: match")
     calendar = table.get("calendar")
-    if calendar not in calendars:
+    if not isinstance(calendar, str) or calendar not in calendars:
         known = ", ".join(sorted(calendars)) or "none defined"
         raise Invalid(f"unknown calendar {calendar!r} (known: {known})", field=f"{where}: calendar")
     targets = {k: parse_duration(table[k], f"{where}: {k}") for k in CLOCK_KINDS if k in table}

@@ -106,7 +106,7 @@ def _timezone(name: object, where: _Locator) -> str | None:
         return None
     try:
         ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory ("America"), a name too long
         raise where.invalid(None, "timezone", f'unknown time zone "{name}" '
                             '(use an IANA name such as "Asia/Shanghai")') from None
     return str(name)

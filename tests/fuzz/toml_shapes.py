@@ -7,6 +7,7 @@ repeated) and sometimes to its text (a line dropped, repeated, cut)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import tomllib
@@ -116,7 +117,7 @@ def mutated(draw, base: dict) -> str:
         elif how == "add" and isinstance(parent, dict):
             parent[draw(st.sampled_from(["extra", "stop", "calendar", "required", "set", "reply"]))] = draw(values)
         elif how == "repeat" and isinstance(parent, list):
-            parent.append(json.loads(json.dumps(parent[last])))
+            parent.append(copy.deepcopy(parent[last]))
     text = emit(doc)
     edit = draw(st.sampled_from(["none", "none", "none", "drop", "repeat", "cut", "insert"]))
     lines = text.split("\n")
