@@ -9,6 +9,8 @@ regex gone catastrophic, a loop that never ends) into a failure naming the input
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import signal
 from collections import Counter
@@ -22,6 +24,15 @@ DEEP = PROFILE == "deep"
 SCALE = int(os.environ.get("HELPDESK_FUZZ_SCALE", "40")) if DEEP else 1
 HANG_SECONDS = 20  # no single input may take this long, whatever the machine's load
 TRIED: Counter = Counter()  # inputs tried per target, for bench/fuzz.py's report
+
+
+@atexit.register
+def _report() -> None:
+    """With HELPDESK_FUZZ_REPORT=FILE, the inputs tried per target go there (bench/fuzz.py)."""
+    target = os.environ.get("HELPDESK_FUZZ_REPORT")
+    if target and TRIED:
+        with open(target, "w", encoding="utf-8") as out:
+            json.dump({"profile": PROFILE, "tried": dict(sorted(TRIED.items()))}, out, indent=2)
 
 
 def fuzz(examples: int, *, deadline_ms: int | None = 5000):

@@ -85,3 +85,88 @@ def test_an_array_of_tables_in_a_map_names_its_line():
 def test_rules_still_name_the_line_they_always_did():
     text = '[[triggers]]\nname = "a"\non = ["created"]\nwhen = "status:nope"\nactions = { priority = "high" }\n'
     assert refused_at(load_rules, text) == 4
+
+
+# --- text the database cannot hold, from any door ------------------------------------
+
+
+@pytest.mark.parametrize("subject", ["a\ud800b", "a\x00b", "\udcff\udcfe"])
+def test_a_lone_surrogate_or_nul_in_outside_text_is_stored_as_text(desk, crew, subject):
+    """Undecodable bytes in a command-line argument arrive as lone surrogates, a JSON
+    "\\u0000" as NUL: SQLite could not encode the one, PostgreSQL refuses the other."""
+    from helpdesk.models import Message, Ticket
+    from helpdesk.services.tickets.lifecycle import NewTicket, create_ticket
+
+    number = desk.write(lambda s: create_ticket(s, crew.admin, NewTicket(
+        subject=subject, body="body " + subject, requester="eve@example.com", requester_name="Eve " + subject,
+        fields={"serial": subject})).id)
+    with desk.read() as s:
+        ticket = s.get(Ticket, number)
+        body = s.query(Message).filter(Message.ticket_id == number).first().body
+    for text in (ticket.subject, body, ticket.fields["serial"]):
+        assert "\x00" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
+    assert ticket.subject.replace("\ufffd", "?") == subject.replace("\x00", "").replace("\ud800", "?") \
+        .replace("\udcff", "?").replace("\udcfe", "?")
+
+
+def test_ticket_create_with_undecodable_bytes_in_its_subject(cli, staffed):
+    result = cli("ticket", "create", "--subject", "bad \udcff bytes", "--quiet", who="ada@example.com")
+    assert result.code == 0, result.err
+    shown = cli("ticket", "show", result.out.strip(), who="ada@example.com")
+    assert "bad \ufffd bytes" in shown.out
+
+
+def test_literal_replaces_a_lone_surrogate():
+    from helpdesk.text import literal
+
+    assert literal("a\ud800b") == "a\ufffdb"
+    assert literal("x\udcff\n", multiline=True) == "x\ufffd\n"
+
+
+# --- CLI lines that quoted outside text as it was ------------------------------------
+
+
+def test_an_error_line_quoting_a_bidi_override_or_escape_is_literal(cli, staffed):
+    result = cli("ticket", "list", '"\u202eevil', who="ada@example.com")
+    assert result.code == 5 and "\u202e" not in result.err and "evil" in result.err
+    result = cli("ticket", "list", "status:\x1b]0;owned\x07", who="ada@example.com")
+    assert result.code == 5 and "\x1b" not in result.err and "\x07" not in result.err
+
+
+def test_status_lines_are_literal(capsys):
+    from helpdesk import render
+
+    render.say("rejected: row 2: status: '\x1b[31mred\x1b]0;t\x07' is not a status")
+    render.show("sheet \u202eevil\u202c")
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.err and "\x07" not in captured.err and "status: 'red'" in captured.err
+    assert "\u202e" not in captured.out and "sheet evil" in captured.out
+
+
+# --- a spreadsheet number far past any date ------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1e15", "1e309", "-1e12"])
+def test_a_huge_number_in_a_date_column_is_an_error_of_its_row(desk, crew, tmp_path, value):
+    from helpdesk.services.imports.run import open_import, run_import
+
+    path = tmp_path / "dates.csv"
+    path.write_text(f"subject,created_at\nfine,2026-01-01\nbroken,{value}\n", encoding="utf-8")
+    report = run_import(desk, crew.admin, open_import(path))
+    assert report.created == 1 and report.rejected == 1
+    assert report.errors[0].row == 3 and "not a date" in report.errors[0].reason
+
+
+# --- a From header of 200 KB ----------------------------------------------------------
+
+
+def test_a_huge_address_header_is_read_only_in_part():
+    from fuzz_support import bounded
+
+    from helpdesk.mail import parse_message
+
+    piece = b"A" * 500 + b"\x1b]52;c;ZXZpbA==\x07"
+    raw = b"From: " + piece * 400 + b", Bob <bob@example.com>\r\nSubject: x\r\n\r\nbody"
+    with bounded("regression: 200 KB From header", 20):
+        parsed = parse_message(raw)
+    assert parsed.body_text == "body"
