@@ -98,7 +98,7 @@ def _cli(capsys, path: str, *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-@fuzz(60, deadline_ms=20_000)
+@fuzz(40, deadline_ms=20_000)
 @given(outside)
 @example(NASTY)
 @example(("a\ud800b\udcff", "\x00body\x00", "\udcffname", "\x00"))
@@ -118,7 +118,7 @@ def test_ticket_show_and_list_print_outside_text_inertly(hostile_desk, capsys, c
         assert "[bold]M[/bold]" in shown[1].replace("\n", "")  # markup is shown, not obeyed
 
 
-@fuzz(200, deadline_ms=5000)
+@fuzz(100, deadline_ms=5000)
 @given(hostile_text(min_size=1, max_pieces=6))
 @example("\x1b[31m:x")
 @example("status:\x1b]0;owned\x07")
