@@ -94,6 +94,8 @@ def test_rules_still_name_the_line_they_always_did():
 def test_a_lone_surrogate_or_nul_in_outside_text_is_stored_as_text(desk, crew, subject):
     """Undecodable bytes in a command-line argument arrive as lone surrogates, a JSON
     "\\u0000" as NUL: SQLite could not encode the one, PostgreSQL refuses the other."""
+    from sqlalchemy import select
+
     from helpdesk.models import Message, Ticket
     from helpdesk.services.tickets.lifecycle import NewTicket, create_ticket
 
@@ -102,7 +104,7 @@ def test_a_lone_surrogate_or_nul_in_outside_text_is_stored_as_text(desk, crew, s
         fields={"serial": subject})).id)
     with desk.read() as s:
         ticket = s.get(Ticket, number)
-        body = s.query(Message).filter(Message.ticket_id == number).first().body
+        body = s.exec(select(Message.body).where(Message.ticket_id == number)).scalars().first()
     for text in (ticket.subject, body, ticket.fields["serial"]):
         assert "\x00" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
     assert ticket.subject.replace("\ufffd", "?") == subject.replace("\x00", "").replace("\ud800", "?") \
