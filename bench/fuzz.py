@@ -5,8 +5,8 @@
     python -m bench.fuzz -k mail         # some targets (a pytest -k expression)
 
 The suite runs the same tests under the small, derandomised `ci` profile (about two
-minutes). Here each target tries `scale` times as many inputs, freshly drawn, with a
-deadline a fifth of the suite's and the same hang guard (tests/fuzz/fuzz_support.py).
+minutes). Here each target tries `scale` times as many inputs, freshly drawn, under the
+same deadlines and hang guard (tests/fuzz/fuzz_support.py).
 Prints a Markdown table (inputs tried per target, failing tests) to stdout; pytest's
 own output, with any failing input shrunk to its minimum, goes to stderr. Exit status
 is pytest's: 0 when no input crashed or escaped.
