@@ -123,11 +123,12 @@ def test_ticket_show_and_list_print_outside_text_inertly(hostile_desk, capsys, c
 @example("\x1b[31m:x")
 @example("status:\x1b]0;owned\x07")
 @example('"\u202eevil')
+@example("-\x1b[31m\u202e")
 def test_an_error_about_a_hostile_query_is_inert(hostile_desk, capsys, text):
     desk, admin, path = hostile_desk
     with bounded("outside text: CLI error line"):
         code, out, err = _cli(capsys, path, "ticket", "list", text)
-    assert code in (0, 5), err
+    assert code in (0, 2, 5), err  # 2: "-0" reads as an option (a usage error, shown inertly too)
     assert visible_dangers(out) == [] and visible_dangers(err) == [], err
 
 
