@@ -482,7 +482,7 @@ def _parse_timezone(value: Any, where: str) -> str:
                       field=f"{where}: timezone")
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory ("America"), a name too long
         raise Invalid(f"unknown time zone '{value}' (use an IANA name such as \"Asia/Shanghai\")",
                       field=f"{where}: timezone") from None
     return value

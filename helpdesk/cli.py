@@ -146,7 +146,9 @@ def fail(error_kind: str, message: str, code: int, as_json: bool, extra: dict | 
     if as_json:
         sys.stderr.write(json.dumps({"error": error_kind, "message": message, **(extra or {})}, ensure_ascii=False) + "\n")
     else:
-        sys.stderr.write(f"helpdesk: {message}\n")
+        from helpdesk.text import literal
+
+        sys.stderr.write(f"helpdesk: {literal(message)}\n")  # errors quote outside text: a term, a name
     return code
 
 

@@ -16,12 +16,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from helpdesk.errors import HelpdeskError
+from helpdesk.text import storable_data
 
 T = TypeVar("T")
 
@@ -79,6 +80,22 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+@event.listens_for(Session, "before_flush")
+def _storable_text(session, _context, _instances) -> None:
+    """Whatever door text came in by, the database gets text it can hold: no NUL (PostgreSQL
+    refuses it) and no lone surrogate (SQLite's UTF-8 cannot encode it), in plain columns
+    and inside JSON ones. Only values set since the last flush are looked at."""
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        keys = state.dict.keys() if state.key is None else state.committed_state.keys()
+        for key in list(keys):
+            value = state.dict.get(key)
+            if isinstance(value, (str, dict, list)):
+                clean = storable_data(value)
+                if clean is not value and clean != value:
+                    setattr(obj, key, clean)
 
 
 def is_busy(exc: BaseException) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from helpdesk.errors import Invalid
 from helpdesk.rules import SET_ACTIONS, TAG, Actions, _set_value, line_of
+from helpdesk.toml_lines import placed
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 PLACES = ("ticket.id", "ticket.subject", "ticket.status", "ticket.priority", "requester.name",
@@ -55,6 +56,13 @@ def load_macros(text: str) -> list[Macro]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise Invalid(f"TOML syntax error: {exc}") from None
+    try:
+        return _macros(data, text)
+    except Invalid as exc:
+        raise placed(exc, text) from None
+
+
+def _macros(data: dict, text: str) -> list[Macro]:
     unknown = sorted(set(data) - {"macros"})
     if unknown:
         raise Invalid(f"unknown section {unknown[0]!r} (write each macro as [[macros]])")

@@ -78,14 +78,15 @@ def say(message: str, *, style: str | None = None) -> None:
     the terminal wraps it, and a log file (`worker 2>log`) keeps one line per message."""
     from rich.text import Text
 
-    console(stderr=True).print(Text(message, style=style or ""), soft_wrap=True)
+    # Status lines quote outside text (a sheet's name, a rejected cell, a stage): shown literally.
+    console(stderr=True).print(Text(literal(message, multiline=True), style=style or ""), soft_wrap=True)
 
 
 def show(message: str) -> None:
     """A line of a command's answer on stdout, shown literally (never as markup)."""
     from rich.text import Text
 
-    console().print(Text(message))
+    console().print(Text(literal(message, multiline=True)))
 
 
 def when(value: str | datetime | None, now: datetime | None = None) -> str:

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from helpdesk.errors import Invalid
 from helpdesk.rules import line_of
+from helpdesk.toml_lines import placed
 
 KINDS = ("text", "number", "date", "choice", "multi", "bool")
 BUILTIN = ("question", "incident", "problem", "task")  # always there, no fields or stages
@@ -194,7 +195,10 @@ def load_types(text: str) -> list[RequestType]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise Invalid(f"TOML syntax error: {exc}") from None
-    return parse_types(data, text)
+    try:
+        return parse_types(data, text)
+    except Invalid as exc:
+        raise placed(exc, text) from None
 
 
 def parse_types(data: dict, source: str = "") -> list[RequestType]:

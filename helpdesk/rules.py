@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from helpdesk.errors import Invalid
+from helpdesk.toml_lines import placed
 from helpdesk.query import PRIORITIES, STATUSES, Query, parse
 
 ON = ("created", "updated", "message")
@@ -129,7 +130,10 @@ def load_rules(text: str, *, macro_changes=None) -> RuleSet:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise Invalid(f"TOML syntax error: {exc}") from None
-    return _parse(data, text, macro_changes)
+    try:
+        return _parse(data, text, macro_changes)
+    except Invalid as exc:
+        raise placed(exc, text) from None
 
 
 def _parse(data: dict, source: str, macro_changes=None) -> RuleSet:

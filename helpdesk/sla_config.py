@@ -20,6 +20,7 @@ from typing import Any
 
 from helpdesk.calendar import Calendar, calendar_from_table, reject_unknown_keys
 from helpdesk.errors import Invalid, NotFound
+from helpdesk.toml_lines import placed
 
 STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -115,7 +116,7 @@ def load_sla_config(text: str) -> SlaConfig:
     try:
         return _parse_config(data, text)
     except Invalid as exc:
-        raise with_line(exc, text) from None
+        raise placed(with_line(exc, text), text) from None
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -171,7 +172,7 @@ def _parse_policy(number: int, table: Any, calendars: dict[str, Calendar]) -> Po
         raise Invalid(f"must be a query string (\"\" matches every ticket), got {match!r}",
                       field=f"{where}: match")
     calendar = table.get("calendar")
-    if calendar not in calendars:
+    if not isinstance(calendar, str) or calendar not in calendars:
         known = ", ".join(sorted(calendars)) or "none defined"
         raise Invalid(f"unknown calendar {calendar!r} (known: {known})", field=f"{where}: calendar")
     targets = {k: parse_duration(table[k], f"{where}: {k}") for k in CLOCK_KINDS if k in table}

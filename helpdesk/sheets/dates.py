@@ -83,7 +83,10 @@ def from_serial(number: float, datemode_1904: bool = False) -> datetime:
         raise CellError("Excel day 60 is 29 Feb 1900, a day that never existed")
     else:
         base = _EXCEL_1900 if number >= 61 else _EXCEL_1900 + timedelta(days=1)
-    moment = base + timedelta(milliseconds=round(number * 86_400_000))
+    try:
+        moment = base + timedelta(milliseconds=round(number * 86_400_000))
+    except (OverflowError, ValueError):  # a number far past any date (1e15, inf, nan)
+        raise CellError(f"the number {number:g} is not a date") from None
     if not _FIRST_YEAR <= moment.year <= _LAST_YEAR:
         shown = int(number) if number.is_integer() else number
         raise CellError(f"the number {shown} is not a date (as an Excel date it is "

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk.errors import Invalid
+from helpdesk.toml_lines import placed
 from helpdesk.sheets.columns import FIELDS, IGNORE
 from helpdesk.sheets.values import PRIORITIES, STATUSES, value_key
 
@@ -49,6 +50,13 @@ def load_map(text: str) -> ColumnMap:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise Invalid(f"not valid TOML: {error}", field="map") from None
+    try:
+        return _column_map(data, text)
+    except Invalid as error:
+        raise placed(error, text) from None
+
+
+def _column_map(data: dict, text: str) -> ColumnMap:
     where = _Locator(text)
     for key in data:
         if key not in _TOP:
@@ -98,7 +106,7 @@ def _timezone(name: object, where: _Locator) -> str | None:
         return None
     try:
         ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory ("America"), a name too long
         raise where.invalid(None, "timezone", f'unknown time zone "{name}" '
                             '(use an IANA name such as "Asia/Shanghai")') from None
     return str(name)

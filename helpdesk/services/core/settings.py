@@ -90,7 +90,7 @@ def _check_zone(value: Any) -> None:
 
     try:
         ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory ("America"), a name too long
         raise Invalid(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)", field="desk.timezone") from None
 
 

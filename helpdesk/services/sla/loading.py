@@ -21,7 +21,9 @@ from helpdesk.services.sla.policies import (
     stored_config,
 )
 from helpdesk.services.sla.tracking import recompute_open
-from helpdesk.sla_config import load_sla_config
+from helpdesk.errors import Invalid
+from helpdesk.sla_config import load_sla_config, with_line
+from helpdesk.toml_lines import placed
 
 
 def load_policies(session: Session, actor: Actor, text: str, *, source: str | None = None,
@@ -32,7 +34,10 @@ def load_policies(session: Session, actor: Actor, text: str, *, source: str | No
     the new policies now (otherwise on its next change)."""
     require(actor, "admin")
     config = load_sla_config(text)
-    check_matches(session, config, now=now or utcnow())
+    try:
+        check_matches(session, config, now=now or utcnow())
+    except Invalid as exc:
+        raise placed(with_line(exc, text), text) from None
     old = stored_config(session)
     row = session.get(Setting, SETTING_KEY) or Setting(key=SETTING_KEY, updated_at=utcnow())
     row.value, row.updated_at = config.to_dict(), utcnow()

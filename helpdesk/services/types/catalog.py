@@ -15,6 +15,7 @@ from helpdesk.models import Agent, Team, Ticket
 from helpdesk.request_types import BUILTIN, RequestType, load_types, parse_types
 from helpdesk.services.core.actors import Actor, require
 from helpdesk.services.core.settings import cached, store_loaded
+from helpdesk.toml_lines import placed
 
 TYPES_KEY = "types.config"
 
@@ -54,8 +55,11 @@ def load_types_file(session: Session, actor: Actor, text: str, *, source: str | 
     """Check and store types TOML (admins only); all or nothing."""
     require(actor, "admin")
     types = load_types(text)
-    for kind in types:
-        _check_people(session, kind)
+    try:
+        for kind in types:
+            _check_people(session, kind)
+    except Invalid as exc:
+        raise placed(exc, text) from None
     _check_against_tickets(session, stored_types(session), {t.name.casefold(): t for t in types})
     store_loaded(session, actor, TYPES_KEY, {"types": [t.to_dict() for t in types]},
                  f"{len(types)} types", source, lambda old: f"{len(old.get('types', []))} types")

@@ -17,6 +17,7 @@ from helpdesk.models import Agent, Team, utcnow
 from helpdesk.rules import Actions, RuleSet, line_of, load_rules
 from helpdesk.services.core.actors import Actor, require
 from helpdesk.services.core.settings import cached, store_loaded
+from helpdesk.toml_lines import placed
 
 RULES_KEY = "rules.config"
 MACROS_KEY = "macros.config"
@@ -61,7 +62,10 @@ def load_rules_file(session: Session, actor: Actor, text: str, *, source: str | 
     require(actor, "admin")
     macros = stored_macros(session)
     rules = load_rules(text, macro_changes=lambda name: macros[name.lower()].changes if name.lower() in macros else None)
-    _check_names(session, rules, text, macros, now or utcnow())
+    try:
+        _check_names(session, rules, text, macros, now or utcnow())
+    except Invalid as exc:
+        raise placed(exc, text) from None
     _store(session, actor, RULES_KEY, rules.to_dict(),
            f"{len(rules.triggers)} triggers, {len(rules.automations)} automations", source)
     return {"triggers": len(rules.triggers), "automations": len(rules.automations)}
@@ -72,8 +76,11 @@ def load_macros_file(session: Session, actor: Actor, text: str, *, source: str |
     drops are refused, so a stored rule never points at nothing."""
     require(actor, "admin")
     macros = load_macros(text)
-    for index, macro in enumerate(macros, 1):
-        _check_actions(session, macro.changes, f"macros[{index}] {macro.name!r}", text, "macros", index, {})
+    try:
+        for index, macro in enumerate(macros, 1):
+            _check_actions(session, macro.changes, f"macros[{index}] {macro.name!r}", text, "macros", index, {})
+    except Invalid as exc:
+        raise placed(exc, text) from None
     names = {m.name.lower() for m in macros}
     rules = stored_rules(session)
     for rule in (*rules.triggers, *rules.automations):
