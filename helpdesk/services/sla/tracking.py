@@ -90,6 +90,23 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     seen[ticket.id] = ticket.version
 
 
+@bus.many(on_ticket_change)
+def on_ticket_changes(session: Session, events: list[bus.DomainEvent]) -> None:
+    """One change to many tickets (a rule's firing over a batch): `track_many`."""
+    track_many(session, [e.ticket_id for e in events if e.ticket_id is not None], events)
+
+
+def track_many(session: Session, ticket_ids: list[int], events: list[bus.DomainEvent]) -> None:
+    """The clocks of tickets changed together. Inside `one_recompute` (how triggers and
+    routing run) they are only queued; otherwise each as `on_ticket_change` does."""
+    batch = session.info.get("sla_batch")
+    if batch is not None:
+        batch.update(dict.fromkeys(ticket_ids))
+        return
+    for event in events:
+        on_ticket_change(session, event)
+
+
 ACTIVE = ("new", "open", "pending", "on_hold")
 
 

@@ -16,7 +16,9 @@ macro, notify), a closed ticket (a warning) or a team that is gone falls back to
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
 from helpdesk.errors import HelpdeskError
@@ -24,9 +26,11 @@ from helpdesk.models import PRIORITIES, Event, Team, Ticket, TicketTag, utcnow
 from helpdesk.rules import Actions
 from helpdesk.services.core import bus
 from helpdesk.services.core.audit import _text
+from helpdesk.services.core.bulk_sql import listed
 from helpdesk.services.workflow.actions import fire, rule_actor
 
-CHUNK = 500  # ids per IN (...) list and per flush
+CHUNK = 500  # ids per IN (...) list and per UPDATE
+T = Ticket.__table__
 
 
 def batchable(actions: Actions) -> bool:
@@ -38,7 +42,7 @@ def batchable(actions: Actions) -> bool:
 def fire_many(session: Session, ids: list[int], rule_name: str, actions: Actions, *,
               kind: str = "trigger") -> dict[int, dict | None]:
     """`fire` on each ticket in `ids` (in that order); {ticket: what changed, or None if warned}."""
-    if len(ids) < 2 or not batchable(actions):
+    if not ids or not batchable(actions):
         return {tid: fire(session, tid, rule_name, actions, kind=kind) for tid in ids}
     plan = _Plan.make(session, actions)
     if plan is None:  # a value this desk refuses (a team since removed): `fire` warns, ticket by ticket
@@ -75,52 +79,66 @@ class _Plan:
 
 
 def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: str) -> dict[int, dict | None]:
+    """One firing over up to CHUNK tickets as set-based row writes: the tickets' columns and
+    tags read in one query each, one UPDATE for the tickets that changed, tag rows and
+    events with one executemany each, one `ticket.updated` per changed ticket published
+    together (`bus.publish_many`). Ticket objects already in the session get the new
+    values as committed ones, so the ORM never writes them again."""
     actor = rule_actor(rule_name)
-    tickets = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars()}
+    session.flush()  # what the ORM holds goes first: events keep their order per ticket
+    rows = {r.id: r for r in session.execute(select(T.c.id, T.c.status, T.c.priority, T.c.team_id, T.c.version)
+                                             .where(T.c.id.in_(listed(session, ids))))}
     out: dict[int, dict | None] = {}
     # closed (or vanished) tickets: `fire` records the warning exactly as always
-    odd = [tid for tid in ids if tid not in tickets or tickets[tid].status == "closed"]
+    odd = [tid for tid in ids if tid not in rows or rows[tid].status == "closed"]
     tags: dict[int, set[str]] = {tid: set() for tid in ids}
     if plan.add or plan.remove:
-        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag).where(TicketTag.ticket_id.in_(ids))):
+        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag).where(TicketTag.ticket_id.in_(listed(session, ids)))):
             tags[tid].add(tag)
     team_names = dict(session.execute(select(Team.id, Team.name)).all()) if plan.sets_team else {}
-    new_tags, field_events, published = [], [], []
+    now = utcnow()
+    new_tags, gone_tags, field_events, published, changed = [], [], [], [], []
     for tid in ids:
         if tid in odd:
             continue
-        ticket, diff = tickets[tid], {}
+        row, diff = rows[tid], {}
         # the order of lifecycle._apply: priority, team, then tags
-        if plan.priority is not None and ticket.priority != plan.priority:
-            diff["priority"] = (ticket.priority, plan.priority)
-            ticket.priority = plan.priority
+        if plan.priority is not None and row.priority != plan.priority:
+            diff["priority"] = (row.priority, plan.priority)
         if plan.sets_team:
             new_id = plan.team.id if plan.team else None
-            if ticket.team_id != new_id:
-                diff["team"] = (team_names.get(ticket.team_id), plan.team.name if plan.team else None)
-                ticket.team_id = new_id
+            if row.team_id != new_id:
+                diff["team"] = (team_names.get(row.team_id), plan.team.name if plan.team else None)
         before = tags[tid]
         after = (before | plan.add) - plan.remove
         if after != before:
             new_tags += [{"ticket_id": tid, "tag": t} for t in sorted(after - before)]
-            for gone in before - after:
-                session.delete(session.get(TicketTag, (tid, gone)))
+            gone_tags += [{"tid": tid, "gone": t} for t in sorted(before - after)]
             diff["tags"] = (sorted(before), sorted(after))
-        if diff:  # lifecycle.touch, without its flush
-            now = utcnow()
-            ticket.version += 1
-            ticket.updated_at = now
+        if diff:  # lifecycle.touch: version + 1, updated_at
             field_events += [_event(tid, now, actor.label, name, old, new, f"rule {rule_name}")
                              for name, (old, new) in diff.items()]
-            published.append((tid, diff))
+            published.append(bus.DomainEvent("ticket.updated", tid, actor, changes=diff))
+            changed.append(tid)
         out[tid] = diff
+    if changed:
+        values = {"version": T.c.version + 1, "updated_at": now}
+        if plan.priority is not None:
+            values["priority"] = plan.priority
+        if plan.sets_team:
+            values["team_id"] = plan.team.id if plan.team else None
+        session.execute(update(T).where(T.c.id.in_(listed(session, changed))).values(**values))
+        _committed(session, changed, rows, values, now)
+    if gone_tags:
+        _forget_tags(session, gone_tags)
+        session.execute(delete(TicketTag.__table__).where(TicketTag.ticket_id == bindparam("tid"),
+                                                          TicketTag.tag == bindparam("gone")), gone_tags)
     if new_tags:
         session.execute(insert(TicketTag.__table__), new_tags)
     if field_events:
         session.execute(insert(Event.__table__), field_events)
-    session.flush()
-    for tid, diff in published:
-        bus.publish(session, bus.DomainEvent("ticket.updated", tid, actor, changes=diff))
+    bus.publish_many(session, published)
+    session.flush()  # anything the subscribers recorded comes before the rule events, as in `fire`
     now = utcnow()
     rule_events = [_event(tid, now, actor.label, "rule", None, f"{kind} {rule_name}",
                           ", ".join(sorted(out[tid])) or "no change") for tid in ids if tid not in odd]
@@ -129,6 +147,29 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
     for tid in odd:
         out[tid] = fire(session, tid, rule_name, plan.actions, kind=kind)
     return {tid: out[tid] for tid in ids}
+
+
+def _committed(session: Session, ids: list[int], rows: dict, values: dict, now) -> None:
+    """Ticket objects the session holds take the values just written, as loaded ones."""
+    identity = session.identity_map
+    for tid in ids:
+        ticket = identity.get(identity_key(Ticket, (tid,)))
+        if ticket is None:
+            continue
+        set_committed_value(ticket, "version", rows[tid].version + 1)
+        set_committed_value(ticket, "updated_at", now)
+        for name in ("priority", "team_id"):
+            if name in values:
+                set_committed_value(ticket, name, values[name])
+
+
+def _forget_tags(session: Session, gone: list[dict]) -> None:
+    """Tag objects the session holds for rows about to be deleted leave it."""
+    identity = session.identity_map
+    for row in gone:
+        tag = identity.get(identity_key(TicketTag, (row["tid"], row["gone"])))
+        if tag is not None:
+            session.expunge(tag)
 
 
 def _event(tid: int, at, actor: str, field: str, old, new, reason: str | None) -> dict:

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from helpdesk.models import PRIORITIES, Agent, Team, Ticket, TicketSkill, utcnow
 from helpdesk.services.core import bus
 from helpdesk.services.core.actors import Actor
+from helpdesk.services.core.bulk_sql import listed
 
 STRATEGIES = ("manual", "round_robin", "least_loaded")
 LOADED = ("new", "open")  # what counts against capacity; pending, on_hold, solved free it
@@ -186,6 +187,28 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     agent_ids = {ticket.assignee_id}
     old = event.changes.get("assignee", (None, None))[0]
     if old:
+        agent_ids.add(session.execute(select(Agent.id).where(Agent.email == old)).scalar())
+    agent_ids.discard(None)
+    for agent_id in agent_ids:
+        agent = _agent(session, agent_id)
+        if agent is not None:
+            teams.add(agent.team_id)
+    want_route(session, teams)
+
+
+@bus.many(on_ticket_change)
+def on_many_changes(session: Session, events: list[bus.DomainEvent]) -> None:
+    """`on_ticket_change` for a change to many tickets (a rule's firing over a batch):
+    their teams and agents read in one query."""
+    events = [e for e in events if not (e.actor is ROUTER and set(e.changes) == {"assignee"})]
+    teams: set[int | None] = set()
+    agent_ids: set[int | None] = set()
+    ids = list(dict.fromkeys(e.ticket_id for e in events))
+    for team_id, assignee_id in session.execute(select(Ticket.team_id, Ticket.assignee_id)
+                                                .where(Ticket.id.in_(listed(session, ids)))):
+        teams.add(team_id)
+        agent_ids.add(assignee_id)
+    for old in {e.changes["assignee"][0] for e in events if e.changes.get("assignee", (None, None))[0]}:
         agent_ids.add(session.execute(select(Agent.id).where(Agent.email == old)).scalar())
     agent_ids.discard(None)
     for agent_id in agent_ids:
