@@ -2,29 +2,31 @@
 
 `fire` costs ~2-3 ms a ticket (a savepoint, `update_ticket` with its own queries, a
 flush, events one by one); a trigger matching a batch of new tickets or an
-automation matching thousands pays that per ticket. Here the tickets' tags are read
-in one query, the tag rows and events written with one executemany each, the
-tickets updated in one flush, and every ticket still gets its own `ticket.updated`
-(triggers, routing, SLA clocks and followers see exactly what they see from `fire`).
+automation matching thousands pays that per ticket. Here a firing over a chunk of
+tickets is set-based row writes: the tickets' columns and tags read with one query
+each, one UPDATE for the tickets it changed (no ORM objects loaded or flushed), tag
+rows, events and notifications with one executemany each, and the `ticket.updated`
+of every changed ticket published together (`bus.publish_many`: triggers, routing,
+SLA clocks and insight take them as one batch, followers one by one).
 
 Per ticket the rows are the same as `fire`'s: one event per changed field (reason
 `rule NAME`), then the `rule` event naming the rule, version + 1 and updated_at
 only when something changed. Only actions no subscriber can refuse go this way:
-tags, priority and team. Anything else (status, type, fields, assignee, skills, a
-macro, notify), a closed ticket (a warning) or a team that is gone falls back to
-`fire`, ticket by ticket, so warnings and savepoints stay exactly as they were."""
+tags, priority, team and notify. Anything else (status, type, fields, assignee,
+skills, a macro), a closed ticket (a warning), a team that is gone or an agent to
+notify who is gone falls back to `fire`, ticket by ticket, so warnings and
+savepoints stay exactly as they were."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
 from helpdesk.errors import HelpdeskError
-from helpdesk.models import PRIORITIES, Event, Team, Ticket, TicketTag, utcnow
+from helpdesk.models import PRIORITIES, Agent, Event, Team, Ticket, TicketTag, utcnow
 from helpdesk.rules import Actions
-from helpdesk.services.core import bus
+from helpdesk.services.core import bus, notifications
 from helpdesk.services.core.audit import _text
 from helpdesk.services.core.bulk_sql import listed
 from helpdesk.services.workflow.actions import fire, rule_actor
@@ -34,9 +36,9 @@ T = Ticket.__table__
 
 
 def batchable(actions: Actions) -> bool:
-    """Only tags, priority and team: their subscribers never refuse a change."""
+    """Only tags, priority, team and notify: their subscribers never refuse a change."""
     return (set(actions.sets) <= {"priority", "team"} and not actions.fields and not actions.skills
-            and not actions.macro and not actions.notify)
+            and not actions.macro)
 
 
 def fire_many(session: Session, ids: list[int], rule_name: str, actions: Actions, *,
@@ -56,9 +58,10 @@ def fire_many(session: Session, ids: list[int], rule_name: str, actions: Actions
 class _Plan:
     """The actions, checked and cleaned once (as `update_ticket` would for each ticket)."""
 
-    def __init__(self, actions: Actions, priority, sets_team: bool, team, add, remove):
+    def __init__(self, actions: Actions, priority, sets_team: bool, team, add, remove, named: set[int]):
         self.actions, self.priority, self.add, self.remove = actions, priority, add, remove
         self.sets_team, self.team = sets_team, team  # team None with sets_team: take the team away
+        self.named = named  # agents to notify by name, found once (as `actions.notify` finds them)
 
     @classmethod
     def make(cls, session: Session, actions: Actions) -> _Plan | None:
@@ -75,7 +78,17 @@ class _Plan:
             team = session.execute(select(Team).where(func.lower(Team.name) == wanted.strip().lower())).scalars().first()
             if team is None:
                 return None
-        return cls(actions, priority, "team" in actions.sets, team, add, remove)
+        named: set[int] = set()
+        for who in actions.notify:
+            if who in ("assignee", "team"):
+                continue
+            key = who.lower()
+            found = session.execute(select(Agent.id).where(
+                or_(func.lower(Agent.email) == key, func.lower(Agent.name) == key))).scalar()
+            if found is None:  # `fire` warns, ticket by ticket
+                return None
+            named.add(found)
+        return cls(actions, priority, "team" in actions.sets, team, add, remove, named)
 
 
 def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: str) -> dict[int, dict | None]:
@@ -86,7 +99,8 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
     values as committed ones, so the ORM never writes them again."""
     actor = rule_actor(rule_name)
     session.flush()  # what the ORM holds goes first: events keep their order per ticket
-    rows = {r.id: r for r in session.execute(select(T.c.id, T.c.status, T.c.priority, T.c.team_id, T.c.version)
+    rows = {r.id: r for r in session.execute(select(T.c.id, T.c.status, T.c.priority, T.c.team_id, T.c.version,
+                                                    T.c.subject, T.c.assignee_id)
                                              .where(T.c.id.in_(listed(session, ids))))}
     out: dict[int, dict | None] = {}
     # closed (or vanished) tickets: `fire` records the warning exactly as always
@@ -138,6 +152,8 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
     if field_events:
         session.execute(insert(Event.__table__), field_events)
     bus.publish_many(session, published)
+    if plan.actions.notify:
+        _notify(session, [rows[tid] for tid in ids if tid not in odd], plan, rule_name)
     session.flush()  # anything the subscribers recorded comes before the rule events, as in `fire`
     now = utcnow()
     rule_events = [_event(tid, now, actor.label, "rule", None, f"{kind} {rule_name}",
@@ -149,11 +165,37 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
     return {tid: out[tid] for tid in ids}
 
 
+def _notify(session: Session, rows: list, plan: _Plan, rule_name: str) -> None:
+    """`actions.notify` for each ticket after the firing's changes, in one insert."""
+    whom = plan.actions.notify
+    teams: dict[int, list[int]] = {}
+    if "team" in whom:
+        team_ids = {plan.team.id if plan.team else None} if plan.sets_team else {r.team_id for r in rows}
+        team_ids.discard(None)
+        if team_ids:
+            for agent_id, team_id in session.execute(select(Agent.id, Agent.team_id).where(
+                    Agent.team_id.in_(team_ids), Agent.active.is_(True))):
+                teams.setdefault(team_id, []).append(agent_id)
+    items = []
+    for row in rows:
+        ids = set(plan.named)
+        if "assignee" in whom and row.assignee_id:
+            ids.add(row.assignee_id)
+        if "team" in whom:
+            team_id = (plan.team.id if plan.team else None) if plan.sets_team else row.team_id
+            ids.update(teams.get(team_id, ()))
+        text = f"#{row.id} {row.subject} (rule {rule_name})"
+        items += [(i, row.id, "rule", text) for i in sorted(ids)]
+    notifications.notify_many(session, items)
+
+
 def _committed(session: Session, ids: list[int], rows: dict, values: dict, now) -> None:
     """Ticket objects the session holds take the values just written, as loaded ones."""
     identity = session.identity_map
+    if not len(identity):
+        return
     for tid in ids:
-        ticket = identity.get(identity_key(Ticket, (tid,)))
+        ticket = identity.get((Ticket, (tid,), None))
         if ticket is None:
             continue
         set_committed_value(ticket, "version", rows[tid].version + 1)
@@ -167,7 +209,7 @@ def _forget_tags(session: Session, gone: list[dict]) -> None:
     """Tag objects the session holds for rows about to be deleted leave it."""
     identity = session.identity_map
     for row in gone:
-        tag = identity.get(identity_key(TicketTag, (row["tid"], row["gone"])))
+        tag = identity.get((TicketTag, (row["tid"], row["gone"]), None))
         if tag is not None:
             session.expunge(tag)
 

@@ -85,7 +85,7 @@ def _route_team(session: Session, team: Team, now: datetime, dry_run: bool) -> l
     needs = _skills(session, [t.id for t in waiting])
     turn = _last_turn(session)
     done, assigned = [], []
-    for ticket in waiting:
+    for ticket in waiting:  # (id, priority, created_at) rows
         if all(s.room <= 0 for s in seats):
             break
         required = needs.get(ticket.id, set())
@@ -99,18 +99,44 @@ def _route_team(session: Session, team: Team, now: datetime, dry_run: bool) -> l
         seat.load += 1
         seat.agent.routed_turn = turn
         done.append(Assignment(ticket.id, seat.agent.email, team.name, team.routing))
-        if not dry_run:  # agent.routed_turn, set above, goes in with the assignment's flush
-            ticket.assignee_id = seat.agent.id
-            assigned.append((ticket, {"assignee": (None, seat.agent.email)}))
+        if not dry_run:  # agent.routed_turn, set above, goes in with the next flush
+            assigned.append((ticket.id, seat.agent))
     if dry_run:
         session.expire_all()  # forget the turns counted for the preview
     elif assigned:
-        # one flush for the team's assignments, then each ticket's ticket.updated (what
-        # lifecycle.touch does per ticket; nothing here reads what the others wrote)
-        from helpdesk.services.tickets.lifecycle import touch_many
-
-        touch_many(session, ROUTER, assigned, reason=f"routed: {team.routing}")
+        _assign(session, assigned, f"routed: {team.routing}", now)
     return done
+
+
+def _assign(session: Session, assigned: list[tuple[int, Agent]], reason: str, now: datetime) -> None:
+    """What `lifecycle.touch` does for each assignment, as set-based row writes: one
+    UPDATE per agent, the events in one insert, then each ticket's ticket.updated
+    (published together: nothing here reads what the others wrote)."""
+    from sqlalchemy import insert, update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from helpdesk.models import Event
+
+    session.flush()  # what the ORM holds goes first: events keep their order per ticket
+    table = Ticket.__table__
+    by_agent: dict[int, list[int]] = {}
+    for tid, agent in assigned:
+        by_agent.setdefault(agent.id, []).append(tid)
+    for agent_id, ids in by_agent.items():
+        session.execute(update(table).where(table.c.id.in_(listed(session, ids)))
+                        .values(assignee_id=agent_id, version=table.c.version + 1, updated_at=now))
+    identity = session.identity_map
+    for tid, agent in assigned:  # ticket objects the session holds take the values written
+        ticket = identity.get((Ticket, (tid,), None)) if len(identity) else None
+        if ticket is not None:
+            set_committed_value(ticket, "assignee_id", agent.id)
+            set_committed_value(ticket, "version", ticket.version + 1)
+            set_committed_value(ticket, "updated_at", now)
+    session.execute(insert(Event.__table__), [
+        {"ticket_id": tid, "entity": "ticket", "entity_id": tid, "at": now, "actor": ROUTER.label,
+         "field": "assignee", "old": None, "new": agent.email, "reason": reason} for tid, agent in assigned])
+    bus.publish_many(session, [bus.DomainEvent("ticket.updated", tid, ROUTER, changes={"assignee": (None, agent.email)})
+                               for tid, agent in assigned])
 
 
 def _seats(session: Session, team: Team) -> list[_Seat]:
@@ -124,10 +150,11 @@ def _seats(session: Session, team: Team) -> list[_Seat]:
     return [_Seat(a, loads.get(a.id, 0)) for a in agents]
 
 
-def _waiting(session: Session, team: Team) -> list[Ticket]:
-    rows = session.execute(select(Ticket).where(
+def _waiting(session: Session, team: Team) -> list:
+    """The team's waiting tickets as (id, priority, created_at) rows, served first first."""
+    rows = session.execute(select(Ticket.id, Ticket.priority, Ticket.created_at).where(
         Ticket.team_id == team.id, Ticket.assignee_id.is_(None), Ticket.status.in_(LOADED),
-        Ticket.merged_into_id.is_(None))).scalars().all()
+        Ticket.merged_into_id.is_(None))).all()
     rank = {p: i for i, p in enumerate(PRIORITIES)}
     return sorted(rows, key=lambda t: (-rank.get(t.priority, 1), t.created_at, t.id))
 
