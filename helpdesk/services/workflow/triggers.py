@@ -31,7 +31,7 @@ from helpdesk.services.workflow.reads import may_read, parsed, touched
 from helpdesk.services.workflow.stored import stored_rules
 
 DEPTH_MAX = 10
-CHUNK = 500
+CHUNK = 5000  # tickets checked and fired together (see batch.CHUNK)
 PENDING, STATE = "trigger_pending", "trigger_state"
 
 
