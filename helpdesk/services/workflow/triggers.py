@@ -32,7 +32,7 @@ from helpdesk.services.workflow.stored import stored_rules
 
 DEPTH_MAX = 10
 CHUNK = 5000  # tickets checked and fired together (see batch.CHUNK)
-PENDING, STATE = "trigger_pending", "trigger_state"
+PENDING, STATE, HELD = "trigger_pending", "trigger_state", "trigger_held"
 
 
 @dataclass
@@ -65,7 +65,26 @@ def _note(session: Session, ticket_id: int, on: str, changes: dict | None = None
         change.changed[name] = new
     if author:
         change.authors.add(author)
+    _hold(session, ticket_id)
     bus.at_commit(session, "triggers", run_pending)
+
+
+def _hold(session: Session, ticket_id: int) -> None:
+    """Keep the changed ticket's object (if the session has it) until this transaction ends.
+
+    The identity map holds objects weakly, and the set-based firing never loads tickets:
+    without this, what runs after the triggers (SLA clocks, routing) would load again a
+    ticket its own command had in hand (a SELECT, and in a one-shot CLI process the
+    compiling of the ticket's load). Firings keep held objects current
+    (`batch._committed`)."""
+    ticket = session.identity_map.get((Ticket, (ticket_id,), None))
+    if ticket is None:
+        return
+    transaction, held = session.info.get(HELD, (None, None))
+    if transaction is not session.get_transaction():
+        held = []
+        session.info[HELD] = (session.get_transaction(), held)
+    held.append(ticket)
 
 
 @bus.subscribe("ticket.created")
