@@ -92,19 +92,15 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
 
 @bus.many(on_ticket_change)
 def on_ticket_changes(session: Session, events: list[bus.DomainEvent]) -> None:
-    """One change to many tickets (a rule's firing over a batch): `track_many`."""
-    track_many(session, [e.ticket_id for e in events if e.ticket_id is not None], events)
-
-
-def track_many(session: Session, ticket_ids: list[int], events: list[bus.DomainEvent]) -> None:
-    """The clocks of tickets changed together. Inside `one_recompute` (how triggers and
-    routing run) they are only queued; otherwise each as `on_ticket_change` does."""
+    """One change to many tickets (a rule's firing over a batch, routing's assignments):
+    inside `one_recompute`, where triggers and routing run, the tickets are only queued,
+    without loading each; otherwise each as `on_ticket_change` does."""
     batch = session.info.get("sla_batch")
-    if batch is not None:
-        batch.update(dict.fromkeys(ticket_ids))
+    if batch is None:
+        for event in events:
+            on_ticket_change(session, event)
         return
-    for event in events:
-        on_ticket_change(session, event)
+    batch.update(dict.fromkeys(e.ticket_id for e in events if e.ticket_id is not None))
 
 
 ACTIVE = ("new", "open", "pending", "on_hold")
