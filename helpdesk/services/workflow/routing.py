@@ -104,20 +104,22 @@ def _route_team(session: Session, team: Team, now: datetime, dry_run: bool) -> l
     if dry_run:
         session.expire_all()  # forget the turns counted for the preview
     elif assigned:
-        _assign(session, assigned, f"routed: {team.routing}", now)
+        _assign(session, assigned, f"routed: {team.routing}")
     return done
 
 
-def _assign(session: Session, assigned: list[tuple[int, Agent]], reason: str, now: datetime) -> None:
+def _assign(session: Session, assigned: list[tuple[int, Agent]], reason: str) -> None:
     """What `lifecycle.touch` does for each assignment, as set-based row writes: one
     UPDATE per agent, the events in one insert, then each ticket's ticket.updated
-    (published together: nothing here reads what the others wrote)."""
+    (published together: nothing here reads what the others wrote). Stamped with the
+    time of writing, as `touch` does, not the `now` routing decided by."""
     from sqlalchemy import insert, update
     from sqlalchemy.orm.attributes import set_committed_value
 
     from helpdesk.models import Event
 
     session.flush()  # what the ORM holds goes first: events keep their order per ticket
+    now = utcnow()
     table = Ticket.__table__
     by_agent: dict[int, list[int]] = {}
     for tid, agent in assigned:
@@ -228,6 +230,8 @@ def on_many_changes(session: Session, events: list[bus.DomainEvent]) -> None:
     """`on_ticket_change` for a change to many tickets (a rule's firing over a batch):
     their teams and agents read in one query."""
     events = [e for e in events if not (e.actor is ROUTER and set(e.changes) == {"assignee"})]
+    if not events:
+        return
     teams: set[int | None] = set()
     agent_ids: set[int | None] = set()
     ids = list(dict.fromkeys(e.ticket_id for e in events))
