@@ -26,6 +26,7 @@ from helpdesk.commands import common  # noqa: E402
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("helpdesk.commands.desk", "init"),
     "backup": ("helpdesk.commands.desk", "backup"),
+    "migrate-db": ("helpdesk.commands.moving", "migrate_db"),
     "import": ("helpdesk.commands.transfer", "import_"),
     "export": ("helpdesk.commands.transfer", "export"),
     "worker": ("helpdesk.commands.sla", "worker"),

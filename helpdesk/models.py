@@ -158,6 +158,8 @@ class Ticket(_Table, table=True):
         Index("ix_ticket_first_reply_business", "first_reply_business", "created_at"),
         Index("ix_ticket_resolution_seconds", "resolution_seconds", "resolved_at", "merged_into_id"),
         Index("ix_ticket_resolution_business", "resolution_business", "resolved_at", "merged_into_id"),
+        # status_age: (query_sql) by status, oldest first: what every automation searches (0012)
+        Index("ix_ticket_status_age", "status", text("coalesce(status_changed_at, updated_at)")),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -181,7 +183,7 @@ class Ticket(_Table, table=True):
     solved_at: Optional[datetime] = ts()
     closed_at: Optional[datetime] = ts()
     version: int = 1
-    status_changed_at: Optional[datetime] = ts(index=True)  # status_age: in the query language
+    status_changed_at: Optional[datetime] = ts()  # status_age: in the query language (ix_ticket_status_age)
     stage: Optional[str] = Field(default=None, index=True)  # where it is in its type's process
     stage_changed_at: Optional[datetime] = ts()  # stage_age: in the query language
     approval: Optional[str] = Field(default=None, index=True)  # pending | approved | declined (its stage's)

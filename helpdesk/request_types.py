@@ -20,8 +20,8 @@ from helpdesk.rules import line_of
 KINDS = ("text", "number", "date", "choice", "multi", "bool")
 BUILTIN = ("question", "incident", "problem", "task")  # always there, no fields or stages
 STATUSES_NEEDING = ("pending", "on_hold", "solved", "closed")  # what required_for may name
-TYPE_KEYS = ("name", "description", "fields", "stages")
-FIELD_KEYS = ("key", "label", "kind", "required", "required_for", "min", "max", "options")
+TYPE_KEYS = ("name", "description", "portal", "fields", "stages")
+FIELD_KEYS = ("key", "label", "kind", "required", "required_for", "min", "max", "options", "portal")
 STAGE_KEYS = ("name", "team", "approval", "moves")
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 TEXT_MAX = 2000
@@ -38,10 +38,13 @@ class FieldSpec:
     min: float | None = None
     max: float | None = None
     options: tuple[str, ...] = ()
+    portal: bool = True  # asked on the portal's request form when its type is offered there
 
     def to_dict(self) -> dict:
         out = {"key": self.key, "kind": self.kind, "label": self.label or self.key, "required": self.required,
                "required_for": list(self.required_for)}
+        if not self.portal:
+            out["portal"] = False
         if self.min is not None:
             out["min"] = self.min
         if self.max is not None:
@@ -81,6 +84,11 @@ class RequestType:
     description: str = ""
     fields: tuple[FieldSpec, ...] = ()
     stages: tuple[Stage, ...] = ()
+    portal: bool = False  # offered to customers on the portal's request form
+
+    @property
+    def portal_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if f.portal)
 
     def field(self, key: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -90,8 +98,11 @@ class RequestType:
         return next((s for s in self.stages if s.name.casefold() == wanted), None)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "description": self.description, "fields": [f.to_dict() for f in self.fields],
-                "stages": [s.to_dict() for s in self.stages]}
+        out = {"name": self.name, "description": self.description, "fields": [f.to_dict() for f in self.fields],
+               "stages": [s.to_dict() for s in self.stages]}
+        if self.portal:
+            out["portal"] = True
+        return out
 
 
 def moves(kind: RequestType, current: str | None) -> list[str]:
@@ -152,13 +163,13 @@ def _number(spec: FieldSpec, text: str) -> str:
     if math.isnan(value):
         raise _bad_value(spec, text, "is not a number")
     if spec.min is not None and value < spec.min:
-        raise _bad_value(spec, text, f"is below the minimum {_plain(spec.min)}")
+        raise _bad_value(spec, text, f"is below the minimum {plain_number(spec.min)}")
     if spec.max is not None and value > spec.max:
-        raise _bad_value(spec, text, f"is above the maximum {_plain(spec.max)}")
-    return _plain(value)
+        raise _bad_value(spec, text, f"is above the maximum {plain_number(spec.max)}")
+    return plain_number(value)
 
 
-def _plain(value: float) -> str:
+def plain_number(value: float) -> str:
     """12.5, 1200, 0.0001: never an exponent, so the text reads (and compares) as typed."""
     if float(value).is_integer():
         return str(int(value))
@@ -228,7 +239,14 @@ def _type(item, index: int, source: str) -> RequestType:
         for target in stage.moves or ():
             if target.casefold() not in names:
                 raise where.bad("moves", f"stage {stage.name!r} moves to {target!r}, which is not one of its stages")
-    return RequestType(name.strip(), str(item.get("description") or ""), fields, stages)
+    portal = item.get("portal", False)
+    if not isinstance(portal, bool):
+        raise where.bad("portal", "portal must be true or false (offer this type on the portal's request form)")
+    hidden = next((f for f in fields if f.required and not f.portal), None)
+    if portal and hidden:
+        raise where.bad("portal", f"field {hidden.key!r} is required on create, so a type offered on the portal "
+                                  "must ask for it there (drop its portal = false, or its required)")
+    return RequestType(name.strip(), str(item.get("description") or ""), fields, stages, portal)
 
 
 def _tables(item: dict, key: str, where: _Where) -> list:
@@ -263,8 +281,11 @@ def _field(item: dict, where: _Where, n: int) -> FieldSpec:
     required = item.get("required", False)
     if not isinstance(required, bool):
         raise where.bad("required", f"field {key!r}: required must be true or false")
+    portal = item.get("portal", True)
+    if not isinstance(portal, bool):
+        raise where.bad("portal", f"field {key!r}: portal must be true or false (ask it on the portal's form)")
     return FieldSpec(key, kind, str(item.get("label") or ""), required, tuple(needs), bounds.get("min"),
-                     bounds.get("max"), tuple(o.strip() for o in options))
+                     bounds.get("max"), tuple(o.strip() for o in options), portal)
 
 
 def _stage(item: dict, where: _Where, n: int) -> Stage:

@@ -148,6 +148,20 @@ def store(session, docs: Sequence[tuple[int, str]]) -> None:
         session.execute(sql("INSERT INTO ticket_search (ticket_id, doc) VALUES (:id, to_tsvector('simple', :doc))"), rows)
 
 
+def fill(session, docs: Sequence[tuple[int, str]]) -> None:
+    """Index tickets that are not in the index yet, in one statement (a new index filled
+    in bulk: `migrate-db`); the same text and tsvector as `store`."""
+    if not docs:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sql("INSERT INTO ticket_search (rowid, doc) VALUES (:id, :doc)"),
+                        [{"id": tid, "doc": index_text(doc)} for tid, doc in docs])
+        return
+    session.execute(sql("INSERT INTO ticket_search (ticket_id, doc) SELECT id, to_tsvector('simple', doc) "
+                        "FROM unnest(CAST(:ids AS integer[]), CAST(:docs AS text[])) AS d(id, doc)"),
+                    {"ids": [tid for tid, _ in docs], "docs": [index_text(doc) for _, doc in docs]})
+
+
 def remove(session, ticket_ids: Sequence[int]) -> None:
     col = "rowid" if session.get_bind().dialect.name == "sqlite" else "ticket_id"
     session.execute(sql(f"DELETE FROM ticket_search WHERE {col} = :id"), [{"id": t} for t in ticket_ids])

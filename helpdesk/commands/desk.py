@@ -35,11 +35,25 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample agents, co
 
 
 def backup(file: Path = typer.Argument(..., help="Where to write the copy (must not exist)."), json_out: bool = JSON) -> None:
-    """Take a consistent copy of the database while others keep working."""
-    from helpdesk.db import backup_to
+    """Take a consistent copy of the database while others keep working.
 
-    backup_to(desk(), file)
-    render.emit_json({"backup": str(file)}) if json_out else render.say(f"backup written to {file}")
+    SQLite: a desk file. PostgreSQL: pg_dump's custom format (restore with pg_restore),
+    or plain SQL when FILE ends in .sql (restore with psql -f); needs pg_dump on PATH.
+
+    \b
+    Examples:
+      helpdesk backup /backups/desk-$(date +%F).db
+      helpdesk --db postgresql+psycopg://helpdesk@db/helpdesk backup /backups/desk.dump
+      helpdesk --db postgresql+psycopg://helpdesk@db/helpdesk backup /backups/desk.sql
+    """
+    from helpdesk.services.upkeep.backups import backup as take
+
+    done = take(desk(), file)
+    if json_out:
+        return render.emit_json(done.to_dict())
+    render.say(f"backup written to {done.file}" + ("" if done.format == "sqlite" else f" ({done.format} format)"))
+    if done.format != "sqlite":
+        render.say(f"restore with: {done.restore}")
 
 
 @config.command("get")

@@ -38,9 +38,9 @@ def type_list(json_out: bool = JSON) -> None:
     rows = read(lambda s, _w: types_as_rows(s))
     if json_out:
         return render.emit_json(rows)
-    render.table(("type", "fields", "stages"), (
+    render.table(("type", "fields", "stages", "portal"), (
         [r["name"] + (" (built in)" if r["builtin"] else ""), len(r["fields"]) or "",
-         " → ".join(s["name"] for s in r["stages"])] for r in rows))
+         " → ".join(s["name"] for s in r["stages"]), "yes" if r["portal"] else ""] for r in rows))
 
 
 @app.command("show")
@@ -52,9 +52,12 @@ def type_show(name: str = typer.Argument(..., help="The type's name."), json_out
     if json_out:
         return render.emit_json(kind.to_dict())
     render.show(kind.name + (f" — {kind.description}" if kind.description else ""))
+    if kind.portal:
+        render.show("  offered on the portal's request form (fields marked agents only are not asked there)")
     for f in kind.fields:
         needs = ["required"] if f.required else []
         needs += [f"required to be {s}" for s in f.required_for]
+        needs += ["agents only"] if kind.portal and not f.portal else []
         limits = [f"≥ {f.min:g}"] if f.min is not None else []
         limits += [f"≤ {f.max:g}"] if f.max is not None else []
         extra = ", ".join([*limits, *([" / ".join(f.options)] if f.options else []), *needs])

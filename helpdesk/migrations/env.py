@@ -10,6 +10,11 @@ target_metadata = SQLModel.metadata
 
 
 def run_migrations_online() -> None:
+    shared = config.attributes.get("connection")
+    if shared is not None:  # the caller's transaction (migrate-db): it commits, not us
+        context.configure(connection=shared, target_metadata=target_metadata, render_as_batch=True)
+        context.run_migrations()
+        return
     engine = config.attributes.get("engine")
     if engine is None:
         from sqlalchemy import create_engine

@@ -30,6 +30,7 @@ from helpdesk.portal.words import WORDS, pick_language
 HERE = Path(__file__).parent
 CSRF_COOKIE = "hd_csrf"
 FORM_MAX_BYTES = 64 * 1024
+FORM_MAX_FIELDS = 80  # the plain form, a type's fields and a multi field's ticked boxes
 SETTINGS_TTL = 5.0  # seconds the portal keeps desk.timezone and the request types
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -92,6 +93,9 @@ class SecurityHeaders:
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
+    from helpdesk.request_types import plain_number
+
+    env.globals["plain"] = plain_number  # a field's bounds as typed: 0, 12.5, never 0.0
     return env
 
 
@@ -138,8 +142,11 @@ async def form_of(request: Request) -> dict[str, str] | Response:
     length = request.headers.get("content-length")
     if length is None or not length.isdigit() or int(length) > FORM_MAX_BYTES:
         return page(request, "message.html", 413, title="forbidden_title", text="too_large")
-    async with request.form(max_files=0, max_fields=30) as form:
-        values = {k: v for k, v in form.items() if isinstance(v, str)}
+    async with request.form(max_files=0, max_fields=FORM_MAX_FIELDS) as form:
+        values: dict[str, str] = {}
+        for k, v in form.multi_items():
+            if isinstance(v, str):  # a multi field's ticked boxes arrive one by one: keep them all
+                values[k] = f"{values[k]}, {v}" if k in values and k.startswith("field.") else v
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = values.get("csrf", "")
     if not cookie or not sent or not hmac.compare_digest(cookie.encode(), sent.encode()):
@@ -245,8 +252,23 @@ async def status_post(request: Request) -> Response:
     return RedirectResponse(f"/t/{token}?done={done}", status_code=303)
 
 
+def request_form(request: Request, status: int = 200, *, type_name: str = "", form: dict | None = None,
+                 errors: dict | None = None, sent: bool = False) -> Response:
+    """The request page: the type picker (when the desk offers types on the portal) and the
+    form, with the chosen type's fields."""
+    from helpdesk.services.customers.portal_form import portal_type, portal_types
+
+    with portal_of(request).desk.read() as s:
+        kinds = portal_types(s)
+        kind = portal_type(s, type_name)
+    errors = dict(errors or {})
+    if type_name.strip() and kind is None:
+        errors.setdefault("type", "type")
+    return page(request, "request.html", status, kinds=kinds, kind=kind, form=form or {}, errors=errors, sent=sent)
+
+
 async def request_page(request: Request) -> Response:
-    return page(request, "request.html", form={})
+    return request_form(request, type_name=request.query_params.get("type", "")[:80])
 
 
 async def request_post(request: Request) -> Response:
@@ -256,12 +278,15 @@ async def request_post(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     portal = portal_of(request)
-    wanted = WebRequest(form.get("name", ""), form.get("email", ""), form.get("subject", ""), form.get("body", ""))
+    answers = {k.removeprefix("field."): v for k, v in form.items() if k.startswith("field.")}
+    wanted = WebRequest(form.get("name", ""), form.get("email", ""), form.get("subject", ""), form.get("body", ""),
+                        form.get("type", "")[:80], answers)
     try:
         result = await run_in_threadpool(portal.desk.write, lambda s: open_request(s, wanted, client_ip(request),
                                                                                      base_url=portal.base_url))
     except FormErrors as exc:
-        return page(request, "request.html", 400, form=wanted.__dict__, errors=exc.errors)
+        return await run_in_threadpool(lambda: request_form(request, 400, type_name=wanted.type,
+                                                            form=wanted.__dict__, errors=exc.errors))
     if result == "limited":
         return limited(request)
     return page(request, "request.html", sent=True, form={})

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from portal_support import links_in, mailing, outbox, solve, token_of
 
 from helpdesk.db import open_desk
@@ -161,16 +162,43 @@ def test_the_request_form(site, page):
     page.fill("#subject", "VPN 连不上")
     page.fill("#body", "从昨天开始 VPN 一直连不上。")
     # the browser's own check would stop a bad address: send the form as a script-less client would
-    page.eval_on_selector("form.card", "f => f.noValidate = true")
-    page.click("button[type=submit]")
+    page.eval_on_selector("form[method=post]", "f => f.noValidate = true")
+    page.click("form[method=post] button[type=submit]")
     assert page.locator("#email-error").inner_text() == "请输入有效的邮箱地址。"
     assert page.input_value("#subject") == "VPN 连不上"
     page.fill("#email", "zhang.san@example.cn")
-    page.click("button[type=submit]")
+    page.click("form[method=post] button[type=submit]")
     assert "工单已创建" in page.locator(".notice").inner_text()
     [ack] = outbox(site["desk"], "web_ack")
     page.goto(links_in(ack)[0])
     assert page.locator("h1.subject").inner_text() == "VPN 连不上"
+
+
+def test_a_typed_request_from_the_picker_to_the_ticket(site, page):
+    """The shipped 退货退款 type, picked without any script: its fields appear with their
+    widgets, a wrong amount is shown at its field, then the ticket holds the answers."""
+    page.goto(site["base"] + "/request")
+    page.select_option("#type", "退货退款")
+    page.click("form.picker button")
+    assert page.locator("#field-pickup_date").get_attribute("type") == "date"
+    assert page.locator("#field-refund_txn_id").count() == 0  # agents only
+    page.fill("#email", "li.lei@example.cn")
+    page.fill("#subject", "退货：尺码不对")
+    page.fill("#body", "鞋子尺码不对。")
+    page.fill("#field-order_no", "JD20261207001")
+    page.fill("#field-refund_amount", "abc")
+    page.select_option("#field-reason", "发错货")
+    page.click("form[method=post] button[type=submit]")
+    assert page.locator("[id='field.refund_amount-error']").inner_text() == "请输入数字。"
+    assert page.input_value("#field-order_no") == "JD20261207001"
+    page.fill("#field-refund_amount", "199.5")
+    page.fill("#field-pickup_date", "2026-12-09")
+    page.click("form[method=post] button[type=submit]")
+    assert "工单已创建" in page.locator(".notice").inner_text()
+    with site["desk"].read() as s:
+        ticket = s.execute(select(Ticket).where(Ticket.subject == "退货：尺码不对")).scalar_one()
+    assert ticket.type == "退货退款" and ticket.fields["refund_amount"] == "199.5"
+    assert ticket.fields["pickup_date"] == "2026-12-09" and ticket.fields["reason"] == "发错货"
 
 
 def test_the_survey_link_preselects_and_records_on_submit(site, page):

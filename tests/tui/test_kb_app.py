@@ -3,7 +3,7 @@ an article inserted into a reply from the composer (ctrl+o)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from textual.widgets import Markdown, OptionList
 
 from helpdesk.models import Article, Message, Ticket
@@ -18,7 +18,17 @@ from tests.tui.conftest import ADMIN, settle
 JAM = "## 步骤\n\n1. 关闭打印机电源\n2. 打开**后盖**，取出卡住的纸\n\n[bad](javascript:alert(1)) [b]not markup[/b]"
 
 
+def clear_kb(desk) -> None:
+    """The demo's own articles out of the way: each test here writes the ones it reads."""
+    def clear(s):
+        s.execute(text("DELETE FROM kb_search"))
+        s.execute(text("DELETE FROM kb_article"))
+    desk.write(clear)
+
+
 def write_articles(desk) -> dict[str, int]:
+    clear_kb(desk)
+
     def make(s):
         me = resolve_actor(s, ADMIN)
         ids = {}
@@ -53,7 +63,8 @@ async def test_the_ticket_pane_suggests_the_published_article_and_never_the_draf
 
 
 async def test_no_suggestion_leaves_the_pane_as_it_was(make_app, demo_desk):
-    tid = jam_ticket(demo_desk)  # a desk without articles
+    clear_kb(demo_desk)  # a desk without articles
+    tid = jam_ticket(demo_desk)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

@@ -74,10 +74,14 @@ def _constant(rows: list, i: int) -> bool:
     return all(row[i] == first and type(row[i]) is kind for row in rows)
 
 
-def update_rows(session: Session, table: Table, key: str, names: tuple[str, ...], rows: list,
+def update_rows(session: Session, table: Table, key: str | tuple[str, ...], names: tuple[str, ...], rows: list,
                 queue: Queue | None = None) -> None:
-    """UPDATE table SET names... WHERE key = row[0], for rows (key value, *values)."""
+    """UPDATE table SET names... WHERE key = row[0], for rows (key value, *values).
+    A tuple key (a composite primary key): rows are (*key values, *values), no queue."""
     if not rows:
+        return
+    if isinstance(key, tuple):
+        _update_by_keys(session, table, key, names, rows)
         return
     if not is_sqlite(session):
         session.execute(update(table).where(table.c[key] == bindparam("_key")).values(
@@ -94,6 +98,29 @@ def update_rows(session: Session, table: Table, key: str, names: tuple[str, ...]
     statement = (f"UPDATE {table.name} SET {sets} FROM json_each(?) AS j "
                  f"WHERE {table.name}.{key} = json_extract(j.value, '$[0]')")
     queue.append((statement, (_json(stored),)))
+
+
+def _update_by_keys(session: Session, table: Table, keys: tuple[str, ...], names: tuple[str, ...],
+                    rows: list) -> None:
+    if not is_sqlite(session):
+        session.execute(update(table).where(*(table.c[k] == bindparam(f"_k_{k}") for k in keys)).values(
+            {n: bindparam(f"_{n}") for n in names}),
+            [{**{f"_k_{k}": v for k, v in zip(keys, row)}, **{f"_{n}": v for n, v in zip(names, row[len(keys):])}}
+             for row in rows])
+        return
+    stored = _stored(table.name, (*keys, *names), rows, dump_json=True)
+    sets = ", ".join(f"{n} = ?" for n in names)
+    where = " AND ".join(f"{k} = ?" for k in keys)
+    session.connection().exec_driver_sql(f"UPDATE {table.name} SET {sets} WHERE {where}",
+                                         [(*row[len(keys):], *row[:len(keys)]) for row in stored])
+
+
+def delete_rows(session: Session, table: Table, keys: tuple[str, ...], rows: list) -> None:
+    """DELETE FROM table WHERE keys = row, for rows of key values (one executemany)."""
+    if not rows:
+        return
+    session.execute(table.delete().where(*(table.c[k] == bindparam(f"_k_{k}") for k in keys)),
+                    [{f"_k_{k}": v for k, v in zip(keys, row)} for row in rows])
 
 
 def listed(session: Session, values: list):

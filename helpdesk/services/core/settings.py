@@ -97,14 +97,17 @@ def _check_zone(value: Any) -> None:
 # -- documents loaded from files (rules, macros, types): stored whole, parsed once per session
 
 def cached(session: Session, key: str, build):
-    """`build(stored JSON)`, remembered in this session until the stored value changes."""
+    """`build(stored JSON)`, remembered for this session (one transaction or one read):
+    `store_loaded` forgets it when it stores a new document. Not read again per call:
+    a bulk UPDATE expires the row, and batch work asks once per ticket."""
+    mine = session.info.get(key)
+    if mine is not None:
+        return mine[2]
     row = session.get(Setting, key)
     value = row.value if row is not None and row.value else None
     if value is None:
+        session.info[key] = (row, None, None)
         return None
-    mine = session.info.get(key)
-    if mine is not None and mine[1] is value:  # same stored value as before in this session
-        return mine[2]
     parsed = build(value)
     # The row is held too: the session's identity map is weak, and a row loaded again
     # brings a new value, which would mean parsing the document again on every change.

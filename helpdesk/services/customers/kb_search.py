@@ -145,6 +145,10 @@ def telling_terms(session, terms: list[str], subject_terms: int, keep: int = TEL
     return [t for _, _, t in sorted(held)[:keep]]
 
 
+MIN_SHARED = 2  # two words in common, or one in the title
+WEAKEST = 0.25  # of the best suggestion's weight
+
+
 def related_ids(session, texts: Iterable[str], states: Iterable[str], limit: int = 5) -> list[tuple[int, float]]:
     """Articles sharing the most telling words with `texts` (the first one being the
     subject), best first.
@@ -173,6 +177,9 @@ def related_ids(session, texts: Iterable[str], states: Iterable[str], limit: int
         in_body = wanted.intersection(search.index_text(body).split())
         shared[aid] = len(in_title | in_body) + len(in_title)
     top = max(score for _, score in hits) or 1.0
-    ranked = [(aid, shared.get(aid, 0) * (1.0 + score / top)) for aid, score in hits]
+    ranked = [(aid, shared.get(aid, 0) * (1.0 + score / top)) for aid, score in hits
+              if shared.get(aid, 0) >= MIN_SHARED]
     ranked.sort(key=lambda pair: (-pair[1], -pair[0]))
-    return ranked[:limit]
+    # a suggestion far weaker than the best is noise beside it (a printer ticket is not
+    # helped by the locked-account article because both say "as soon as possible")
+    return [pair for pair in ranked if pair[1] >= ranked[0][1] * WEAKEST][:limit]

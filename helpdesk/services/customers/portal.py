@@ -17,6 +17,7 @@ from helpdesk.errors import Conflict
 from helpdesk.models import Agent, Attachment, Contact, Message, Rating, Ticket, utcnow
 from helpdesk.services.core.actors import Actor
 from helpdesk.services.customers import rate_limits
+from helpdesk.services.customers.portal_form import portal_type, typed_answers
 from helpdesk.services.customers.portal_links import link_days, make_token, portal_url
 from helpdesk.services.people.names import EMAIL
 
@@ -96,6 +97,7 @@ class StatusPage:
     can_reply: bool
     merged: bool
     rating: str | None
+    details: list[tuple[str, str]] = field(default_factory=list)  # (label, value) the customer gave on the portal
 
 
 def status_steps(status: str) -> list[tuple[str, str]]:
@@ -124,7 +126,7 @@ def stage_steps(session: Session, ticket_type: str | None, stage: str | None, st
 
 # Built once: this page is what customers load most, and building a statement costs more than running it.
 _TICKET = (select(Ticket.id, Ticket.subject, Ticket.status, Ticket.created_at, Ticket.updated_at, Ticket.type,
-                  Ticket.stage, Ticket.merged_into_id, Rating.rating)
+                  Ticket.stage, Ticket.merged_into_id, Rating.rating, Ticket.fields)
            .outerjoin(Rating, Rating.ticket_id == Ticket.id).where(Ticket.id == bindparam("ticket_id")))
 _POSTS = (select(Message.id, Message.author_agent_id, Agent.name, Message.author_name, Message.body,
                  Message.created_at, Attachment.filename)
@@ -151,10 +153,24 @@ def status_page(session: Session, ticket_id: int, *, find_type=None) -> StatusPa
             last_id = message_id
         if filename is not None:
             posts[-1].files.append(filename)
-    number, subject, status, created, updated, kind, stage, merged_into, rating = ticket
+    number, subject, status, created, updated, kind, stage, merged_into, rating, values = ticket
     return StatusPage(number, subject, status, created, updated, status_steps(status),
                       stage_steps(session, kind, stage, status, find_type), posts,
-                      status != "closed" and merged_into is None, merged_into is not None, rating)
+                      status != "closed" and merged_into is None, merged_into is not None, rating,
+                      portal_details(session, kind, values or {}, find_type))
+
+
+def portal_details(session: Session, ticket_type: str | None, values: dict, find_type=None) -> list[tuple[str, str]]:
+    """The answers a customer may see again: the fields their type asks on the portal, in
+    its order; an internal type's or an agents-only field's values never."""
+    if not ticket_type or not values:
+        return []
+    if find_type is None:
+        from helpdesk.services.types.catalog import find_type
+    kind = find_type(session, ticket_type)
+    if kind is None or not kind.portal:
+        return []
+    return [(spec.label or spec.key, str(values[spec.key])) for spec in kind.portal_fields if values.get(spec.key)]
 
 
 # -- writing as the customer ------------------------------------------------------------
@@ -191,6 +207,8 @@ class WebRequest:
     email: str = ""
     subject: str = ""
     body: str = ""
+    type: str = ""  # a request type offered on the portal, or "" for a plain request
+    fields: dict[str, str] = field(default_factory=dict)  # that type's answers, by field key
 
 
 def open_request(session: Session, form: WebRequest, ip: str, *, base_url: str | None = None,
@@ -218,12 +236,21 @@ def open_request(session: Session, form: WebRequest, ip: str, *, base_url: str |
         errors["body"] = "required"
     elif len(body) > REPLY_MAX:
         errors["body"] = "too_long"
+    kind, values = None, {}
+    if (form.type or "").strip():
+        kind = portal_type(session, form.type)
+        if kind is None:
+            errors["type"] = "type"
+        else:
+            values, wrong = typed_answers(kind, form.fields)
+            errors.update(wrong)
     if errors:
         raise FormErrors(errors)
     if not rate_limits.allow(session, rate_limits.REQUEST_IP, ip, now):
         return "limited"
     ticket = create_ticket(session, PORTAL, NewTicket(subject=subject, body=body, requester=email,
-                                                      requester_name=name or None, channel="web"))
+                                                      requester_name=name or None, channel="web",
+                                                      type=kind.name if kind else None, fields=values))
     contact = requester_for(session, PORTAL, email)
     mail_link(session, ticket, contact, "web_ack", base_url=base_url, now=now)
     return "ok"

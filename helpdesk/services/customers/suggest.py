@@ -30,9 +30,12 @@ def public_messages(session: Session, ticket_id: int) -> list[Message]:
 
 
 def ticket_texts(session: Session, ticket_id: int) -> list[str]:
-    """What a ticket is about, most telling first: its subject, then its first public messages."""
+    """What a ticket is about, most telling first: its subject, then the customer's first
+    messages (an agent's "working on it" says nothing of the problem and matched articles
+    that say "working days")."""
     ticket = get_ticket(session, ticket_id)
-    bodies = session.exec(select(Message.body).where(Message.ticket_id == ticket_id, Message.kind == "reply")
+    bodies = session.exec(select(Message.body).where(Message.ticket_id == ticket_id, Message.kind == "reply",
+                                                     Message.author_agent_id.is_(None))  # type: ignore[union-attr]
                           .order_by(Message.created_at, Message.id).limit(MESSAGES_READ))  # type: ignore[arg-type]
     return [ticket.subject, *bodies]
 

@@ -18,11 +18,13 @@ from sqlmodel import Session
 
 from helpdesk.models import Contact, Ticket, utcnow
 from helpdesk.services.core.actors import SYSTEM, Actor, actor_of
+from helpdesk.services.customers import articles as kb
 from helpdesk.services.desk import demo_build as build
 from helpdesk.services.desk import demo_plan as plan
 from helpdesk.services.desk.demo_content import (  # noqa: F401  (ADMIN_EMAIL: `init` reads it here)
     ADMIN_EMAIL,
     AGENTS,
+    ARTICLES,
     CN_NAMES,
     CONTACTS,
     FIRST,
@@ -75,7 +77,8 @@ def load(session: Session) -> str:
                 build.act(session, agent, ticket, step, _text(rng, person.lang, step), person.contact, since=now)
     build.settle_escalations(session, now)
     build.backdate_people(session, now - 60 * plan.DAY, since=now)
-    return f"{len(AGENTS)} agents, {len(people)} contacts, {TICKETS} tickets"
+    _articles(session, agents[ADMIN_EMAIL])
+    return f"{len(AGENTS)} agents, {len(people)} contacts, {TICKETS} tickets, {len(ARTICLES)} articles"
 
 
 def _people(session: Session) -> None:
@@ -85,6 +88,14 @@ def _people(session: Session) -> None:
     for email, name, role, team in AGENTS:
         if not agent_book.find_agent(session, email):
             agent_book.add_agent(session, SYSTEM, email, name, role, team)
+
+
+def _articles(session: Session, author: Actor) -> None:
+    """The knowledge base the portal and ctrl+o show: through the same service as an agent's."""
+    for title, category, state, body in ARTICLES:
+        article = kb.add_article(session, author, title, body, category=category, internal=state == "internal")
+        if state == "published":
+            kb.publish_article(session, author, article.id)
 
 
 def _contacts(session: Session, admin: Actor) -> list[Person]:

@@ -67,3 +67,38 @@ WORDS = {
         "note": ["查看了日志，九点前没有异常。", "和上个月同一楼层的问题一样。"],
     },
 }
+
+# The knowledge base: (title, category, state, body). Published articles answer the
+# topics above (the portal shows them, ctrl+o offers them in a reply); one is for
+# agents only, one is still a draft.
+ARTICLES = [
+    ("Printer jams on the first job of the day", "Printers", "published",
+     "Cold paper curls and jams the first job.\n\n1. Keep the paper in its wrapper overnight.\n"
+     "2. Fan the stack before loading it.\n3. If it still jams, open tray 2 and remove any torn scraps."),
+    ("Reset your password", "Accounts", "published",
+     "Open the portal's sign-in page and choose \"Forgot password\". The link in the mail works for one hour.\n\n"
+     "Still told \"invalid credentials\"? Your account may be locked after five tries: write to us and we unlock it."),
+    ("Send a device for warranty repair", "Repairs", "published",
+     "Bring or post the device with its receipt or serial number. We check the warranty, "
+     "give you a repair number and tell you when it is ready, usually within five working days."),
+    ("VPN drops every few minutes on Wi-Fi", "Network", "published",
+     "Turn off the Wi-Fi power saving of your laptop (Settings, Network, Advanced) and reconnect. "
+     "If the VPN still drops, send us the time it happened."),
+    ("如何申请退款", "账单", "published",
+     "重复扣费或误扣费可以申请退款：\n\n1. 在门户提交请求，写明订单号和扣费日期；\n"
+     "2. 我们核对后三个工作日内原路退回；\n3. 退款完成后会发邮件通知您。"),
+    ("发票信息错误如何重开", "账单", "published",
+     "发票抬头或税号有误时，请在请求中提供正确的公司名称和税号，我们会作废原发票并在两个工作日内重新开具。"),
+    ("打印机卡纸怎么办", "打印机", "published",
+     "早上第一份文件卡纸，多半是纸张受潮卷曲：\n\n1. 纸张用完后放回包装里；\n2. 装纸前把纸抖松；\n"
+     "3. 仍然卡纸时打开二号纸盒，取出残留的碎纸。"),
+    ("手机和电脑如何送修", "维修", "published",
+     "保修期内的设备请带上购买凭证或序列号送到服务台，我们登记维修单号，一般五个工作日内修好并通知您取回。"),
+    ("账号被锁定怎么办", "账号", "published",
+     "连续输错五次密码后账号会被锁定三十分钟。着急使用可以直接联系我们解锁，解锁后请尽快修改密码。"),
+    ("Vendor escalation checklist", "Repairs", "internal",
+     "Before escalating to the vendor: serial number, purchase date, photos, what was tried. "
+     "Put the vendor's case number in a note and set the ticket on hold."),
+    ("Shared drive is slow in the afternoon", "Network", "draft",
+     "Backups start at 14:00 on the file server. Moving them to the night is being discussed."),
+]

@@ -43,6 +43,8 @@ from helpdesk.services.core.bulk_sql import (
 )
 from helpdesk.services.imports.clocks_ahead import ClocksAhead, NewTicket, Undecided
 from helpdesk.services.imports.people import PeopleBook
+from helpdesk.services.insight.columns import COLUMNS as INSIGHT_COLUMNS
+from helpdesk.services.insight.columns import FreshFigures
 from helpdesk.services.imports.rows import NOT_WORKED_OUT, Draft
 from helpdesk.services.sla.fresh import COLUMNS as CLOCK_COLUMNS
 from helpdesk.services.sla.fresh import SUMMARY
@@ -80,6 +82,7 @@ class Batch:
     queued: Queue | None = None  # SQLite write-behind: statements for finish_batch
     ahead: ClocksAhead | None = None  # what work_out_clocks used on the drafts, before the transaction
     clocked: list[int] = field(default_factory=list)  # new tickets whose SLA clocks went in with them
+    figured: list[int] = field(default_factory=list)  # new tickets whose report figures went in with them
     repeated: set[str] = field(default_factory=set)  # keys on several rows of the batch (a log)
 
 
@@ -107,7 +110,7 @@ def finish_batch(session: Session, batch: Batch, outcome: Outcome) -> Outcome:
     if batch.apply and (outcome.created_ids or outcome.updated_ids):
         bus.publish(session, bus.DomainEvent("tickets.imported", None, batch.actor, data={
             "ids": outcome.created_ids, "updated": outcome.updated_ids,
-            "clocked": batch.clocked}))
+            "clocked": batch.clocked, "figured": batch.figured}))
     return outcome
 
 
@@ -228,7 +231,10 @@ _MESSAGE = ("ticket_id", "kind", "author_agent_id", "author_contact_id", "author
 _NEW_MESSAGE = {"mail_message_id": None, "headers": {}}
 _TAG = ("ticket_id", "tag")
 _EVENT = ("ticket_id", "entity_id", "new")  # the rest is the same for the whole batch
-_CHANNEL, _CREATED = (_TICKET.index(name) for name in ("channel", "created_at"))
+_CHANNEL, _CREATED, _STATUS, _SOLVED = (_TICKET.index(name) for name in ("channel", "created_at", "status", "solved_at"))
+FIGURES = INSIGHT_COLUMNS  # the report figures, worked out before the insert (insight.columns.FreshFigures)
+_NO_FIGURES = tuple(0 if name in ("agent_replies", "reopens", "open_seconds", "pending_seconds", "on_hold_seconds")
+                    else None for name in FIGURES)  # the columns' defaults: the subscriber works them out
 
 
 def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
@@ -237,10 +243,15 @@ def _create(session: Session, batch: Batch, drafts: list[Draft]) -> list[int]:
     rows = [_ticket_row(d, batch.now) for d in drafts]
     if is_sqlite(session):
         ids = _next_ids(session, len(rows))
-        summaries, clocks = _clocks_ahead(session, batch, ids, drafts, rows)
-        insert_rows(session, T, ("id", *_TICKET, *SUMMARY), [
-            (tid, *row, *summary) for tid, row, summary in zip(ids, rows, summaries)],
-            batch.queued, same=_NEW_TICKET)
+        summaries, clocks, figures = _clocks_ahead(session, batch, ids, drafts, rows)
+        if figures:  # the report figures too (insight.columns.FreshFigures): no pass after the insert
+            insert_rows(session, T, ("id", *_TICKET, *SUMMARY, *FIGURES), [
+                (tid, *row, *summary, *figured) for tid, row, summary, figured in zip(ids, rows, summaries, figures)],
+                batch.queued, same=_NEW_TICKET)
+        else:
+            insert_rows(session, T, ("id", *_TICKET, *SUMMARY), [
+                (tid, *row, *summary) for tid, row, summary in zip(ids, rows, summaries)],
+                batch.queued, same=_NEW_TICKET)
         insert_rows(session, SlaClock.__table__, CLOCK_COLUMNS, clocks, batch.queued)
     else:  # SQLAlchemy's ordered RETURNING (SQLite would go row by row)
         ids = list(session.execute(insert(T).returning(T.c.id, sort_by_parameter_order=True),
@@ -297,14 +308,17 @@ def work_out_clocks(session: Session, drafts: list[Draft], now: datetime) -> Clo
 
 
 def _clocks_ahead(session: Session, batch: Batch, ids: list[int], drafts: list[Draft],
-                  rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+                  rows: list[tuple]) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """The new tickets' SLA summary columns and clock rows, worked out before they are
     stored when Python can match the policies (sla_match); their ids go to
     batch.clocked. The rest get empty summaries, and the subscriber works theirs out
     after the batch: all of them when the database must match the policies, and
     those a later row of the batch changes again (a log: clocks for the last state).
-    Drafts worked out ahead under the policies still stored are only numbered."""
-    nothing = [_NO_SUMMARY] * len(rows), []
+    Drafts worked out ahead under the policies still stored are only numbered.
+    The tickets clocked here get their report figures too (the third list, empty when
+    none; ids in batch.figured); the others get the columns' defaults and the insight
+    subscriber's pass."""
+    nothing = [_NO_SUMMARY] * len(rows), [], []
     ahead = batch.ahead
     if ahead is None or ahead.config is not stored_config(session):
         ahead = ClocksAhead.build(session, batch.now, settle=True)
@@ -312,21 +326,28 @@ def _clocks_ahead(session: Session, batch: Batch, ids: list[int], drafts: list[D
             draft.clocks = NOT_WORKED_OUT
     if ahead is None:
         return nothing
-    clocks, summaries, clocked = [], [], []
+    clocks, summaries, clocked, figures = [], [], [], []
+    fresh = FreshFigures(ahead.config)
     try:
         for tid, draft, row in zip(ids, drafts, rows):
             if draft.key in batch.repeated:  # the subscriber: clocks of where the log ends
                 summaries.append(_NO_SUMMARY)
+                figures.append(_NO_FIGURES)
                 continue
             done = draft.clocks if draft.clocks is not NOT_WORKED_OUT else _clocks_of(ahead, tid, draft, row)
             clocked.append(tid)
             summary, clock_rows = done or (_NO_SUMMARY, ())
             summaries.append(summary)
             clocks += [(tid, *clock[1:]) for clock in clock_rows]
+            created = row[_CREATED]
+            figures.append(fresh.row(created, row[_STATUS], row[_SOLVED], [
+                (at or created, agent_id, contact is not None)
+                for kind, _, at, contact, agent_id, _ in draft.messages if kind == "reply"], summary[0], clock_rows))
     except Undecided:
         return nothing
     batch.clocked += clocked
-    return summaries, clocks
+    batch.figured += clocked
+    return summaries, clocks, figures if clocked else []
 
 
 def _clocks_of(ahead: ClocksAhead, tid: int, draft: Draft, row: tuple) -> tuple | None:

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from helpdesk.models import Event, Message, SlaClock, Ticket
 from helpdesk.services.core import bus
+from helpdesk.services.sla.policies import clocks_may_move
 from helpdesk.services.insight.history import Post, StatusChange, figures
 
 T = Ticket.__table__
@@ -39,13 +40,16 @@ _PENDING = "insight_tickets"
 def _touched(session: Session, event: bus.DomainEvent) -> None:
     if event.ticket_id is None:
         return
+    if event.name == "ticket.updated" and not clocks_may_move(session, event.changes):
+        return  # the figures read the status history, the messages and the clocks: none moved
     session.info.setdefault(_PENDING, set()).add(event.ticket_id)
     bus.at_commit(session, "insight.columns", _flush_pending)
 
 
 @bus.many(_touched)
 def _many_touched(session: Session, events: list[bus.DomainEvent]) -> None:
-    session.info.setdefault(_PENDING, set()).update(e.ticket_id for e in events if e.ticket_id is not None)
+    session.info.setdefault(_PENDING, set()).update(e.ticket_id for e in events if e.ticket_id is not None and not (
+        e.name == "ticket.updated" and not clocks_may_move(session, e.changes)))
     bus.at_commit(session, "insight.columns", _flush_pending)
 
 
@@ -60,6 +64,10 @@ def _reloaded(session: Session, event: bus.DomainEvent) -> None:
 def _many(session: Session, event: bus.DomainEvent) -> None:
     """Imports and JSON Lines: their batches' tickets, created and updated."""
     created, updated = list(event.data.get("ids", ())), list(event.data.get("updated", ()))
+    figured = event.data.get("figured")  # written with the rows (`fresh_figures`): nothing to do
+    if figured:
+        figured = set(figured)
+        created = [tid for tid in created if tid not in figured]
     if not (created or updated):
         return
     batches = session.info.setdefault("insight_batches", [])
@@ -70,10 +78,70 @@ def _many(session: Session, event: bus.DomainEvent) -> None:
 def _flush_batches(session: Session) -> None:
     session.flush()
     for created, updated in session.info.pop("insight_batches", []):
+        if not created and not updated:
+            continue
         worked = _with_history(session, created)
         done = _solved_without_history(session, worked)
         refresh(session, sorted(set(worked) - done) + updated)
         _copy_clocks(session, sorted(set(created) - set(worked)))
+
+
+_CLOCK_PLACES = {kind: (COLUMNS.index(due), COLUMNS.index(met)) for kind, (due, met) in CLOCKS.items()}
+_PLACE = {name: i for i, name in enumerate(COLUMNS)}
+
+
+class FreshFigures:
+    """The figures of tickets about to be created with no status history (an import's
+    new rows), in COLUMNS order, so they go in with the rows: what `refresh` would work
+    out from them once stored (their public messages, status, solve time, SLA policy's
+    calendar and fresh clocks), without the reads and the update after the insert."""
+
+    def __init__(self, config):
+        self.config, self._calendars = config, {}
+        self._plain = None  # an active ticket with no public message: the same for all
+
+    def row(self, created_at: datetime, status: str, solved_at: datetime | None, replies: list[tuple],
+            policy: str | None, clock_rows) -> tuple:
+        """replies: (at, agent id, by a person) per public message, in the order stored;
+        clock_rows: the ticket's new sla_clock rows (`sla.fresh.COLUMNS` order)."""
+        for reply in replies:
+            if reply[1] is not None:  # an agent's reply: the whole history counts
+                return self._worked_out(created_at, status, solved_at, replies, policy, clock_rows)
+        # no agent reply and no status history: the defaults, and a solve if it came solved
+        if self._plain is None:
+            plain = figures(_aware(created_at), "open", None, [], [], lambda a, b: 0)
+            self._plain = [plain.get(name) for name in COLUMNS]
+        out = list(self._plain)
+        if status in ("solved", "closed"):  # as `figures`: created -> solved_at (or created)
+            created = _aware(created_at)
+            solved = _aware(solved_at) or created
+            seconds = max(0, int((solved - created).total_seconds()))
+            business = _business(self.config, policy, self._calendars)(created, solved) if solved > created else 0
+            for name, value in (("first_solved_at", solved), ("first_resolution_seconds", seconds),
+                                ("first_resolution_business", business), ("resolved_at", solved),
+                                ("resolution_seconds", seconds), ("resolution_business", business)):
+                out[_PLACE[name]] = value
+        for clock in clock_rows:
+            at = _CLOCK_PLACES.get(clock[1])
+            if at:
+                out[at[0]], out[at[1]] = clock[6], clock[8]
+        return tuple(out)
+
+    def _worked_out(self, created_at, status, solved_at, replies, policy, clock_rows) -> tuple:
+        posts = []
+        ordered = sorted(range(len(replies)), key=lambda i: replies[i][0])  # by time, then as stored
+        for place, i in enumerate(ordered):
+            at, agent_id, person = replies[i]
+            posts.append(Post(_aware(at), agent_id, agent_id is None and not person and place > 0))
+        new = figures(_aware(created_at), status, _aware(solved_at), posts, [],
+                      _business(self.config, policy, self._calendars))
+        for pair in CLOCKS.values():
+            new[pair[0]] = new[pair[1]] = None
+        for clock in clock_rows:
+            pair = CLOCKS.get(clock[1])
+            if pair:
+                new[pair[0]], new[pair[1]] = clock[6], clock[8]
+        return tuple(new[name] for name in COLUMNS)
 
 
 def _solved_without_history(session: Session, ids: list[int]) -> set[int]:
@@ -215,6 +283,8 @@ def _business(config, policy_name: str | None, cache: dict):
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
+    if value.tzinfo is timezone.utc:
+        return value
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 

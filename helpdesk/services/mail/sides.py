@@ -31,6 +31,7 @@ from helpdesk.services.core.audit import record
 from helpdesk.services.mail import templates as mail_templates
 from helpdesk.services.mail.templates import setting
 from helpdesk.services.people.names import clean_email
+from helpdesk.services.tickets import indexing
 from helpdesk.services.tickets.lifecycle import get_ticket
 
 if TYPE_CHECKING:
@@ -230,6 +231,7 @@ def _send(session: Session, actor: Actor, ticket: Ticket, side: SideConversation
     session.add(Outbox(ticket_id=ticket.id, kind="side", to_addr=", ".join(recipients), subject=subject,
                        mail_message_id=mail_id, raw=raw, created_at=now, next_attempt_at=now))
     session.flush()
+    indexing.reindex(session, [ticket.id])
     return message
 
 
@@ -302,6 +304,7 @@ def receive(session: Session, side: SideConversation, parsed: ParsedMail, *, now
         _changed(session, who, side.ticket_id, f"side conversation #{side.id} reopened by a reply", now=now)
     _changed(session, who, side.ticket_id, f"side conversation #{side.id}: reply from {sender}"
              + (" (not a participant)" if outsider else ""), now=now)
+    indexing.reindex(session, [side.ticket_id])
     return message
 
 

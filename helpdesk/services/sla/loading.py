@@ -15,6 +15,7 @@ from helpdesk.services.core.audit import record
 from helpdesk.services.sla.policies import (
     DEFAULT_FILE,
     SETTING_KEY,
+    forget_config,
     check_matches,
     describe,
     stored_config,
@@ -36,6 +37,7 @@ def load_policies(session: Session, actor: Actor, text: str, *, source: str | No
     row = session.get(Setting, SETTING_KEY) or Setting(key=SETTING_KEY, updated_at=utcnow())
     row.value, row.updated_at = config.to_dict(), utcnow()
     session.add(row)
+    forget_config(session)
     record(session, actor, "setting", None, SETTING_KEY, describe(old) if old else None, describe(config),
            reason=f"loaded from {source}" if source else None)
     session.flush()

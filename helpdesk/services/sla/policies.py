@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 
@@ -30,7 +31,27 @@ _parsed: OrderedDict[str, SlaConfig] = OrderedDict()
 
 
 def stored_config(session: Session) -> SlaConfig | None:
-    """The desk's SLA configuration, or None when none was ever loaded."""
+    """The desk's SLA configuration, or None when none was ever loaded.
+
+    Read once per session (a session is one transaction or one read): batch work asks
+    for it per ticket, and a bulk UPDATE expires the row, which cost a query and a JSON
+    dump each time. `load_policies` forgets it when it stores new ones."""
+    held = session.info.get(_HELD)
+    if held is not None:
+        return held[0]
+    config = _read_config(session)
+    session.info[_HELD] = (config,)
+    return config
+
+
+_HELD = "sla_config_held"
+
+
+def forget_config(session: Session) -> None:
+    session.info.pop(_HELD, None)
+
+
+def _read_config(session: Session) -> SlaConfig | None:
     row = session.get(Setting, SETTING_KEY)
     if row is None or not row.value:
         return None
@@ -143,3 +164,37 @@ def short_duration(seconds: int | None) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if n) or "0s"
+
+
+# -- which changes can move a clock -------------------------------------------------------
+
+CLOCK_INPUTS = frozenset({"status", "priority", "type"})  # pauses, targets; the rest only through `match`
+
+
+def clocks_may_move(session: Session, changes: dict | None) -> bool:
+    """Whether a ticket change (its diff) can move its SLA clocks: it touches the status,
+    priority or type, or something a policy's `match` reads (which policy applies). A tag
+    an automation adds, a new assignee or team, a typed field no policy names: no clock
+    moves, so neither the clocks nor the report figures built on them are worked out again."""
+    from helpdesk.query_reads import diff_keys, overlaps
+
+    if not changes:
+        return True  # a change that does not say what it changed
+    changed = diff_keys(changes)
+    if changed is None or changed & CLOCK_INPUTS:
+        return True
+    config = stored_config(session)
+    return config is not None and overlaps(_matches_read(tuple(p.match for p in config.policies)), changed)
+
+
+@lru_cache(maxsize=16)
+def _matches_read(matches: tuple[str, ...]) -> frozenset[str] | None:
+    from helpdesk.query_reads import reads
+
+    keys: set[str] = set()
+    for match in matches:
+        read = reads(match)
+        if read is None:
+            return None
+        keys |= read
+    return frozenset(keys)

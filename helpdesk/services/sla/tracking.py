@@ -37,6 +37,7 @@ from helpdesk.services.core.actors import SYSTEM, Actor
 from helpdesk.services.core.audit import record
 from helpdesk.services.core.bulk_sql import (
     Queue,
+    delete_rows,
     insert_rows,
     is_sqlite,
     listed,
@@ -46,7 +47,7 @@ from helpdesk.services.core.bulk_sql import (
 from helpdesk.services.sla.clocks import is_running
 from helpdesk.services.sla.fresh import COLUMNS as FRESH_COLUMNS
 from helpdesk.services.sla.fresh import SUMMARY, FreshClocks
-from helpdesk.services.sla.policies import policies_for, policy_index, stored_config
+from helpdesk.services.sla.policies import clocks_may_move, policies_for, policy_index, stored_config
 from helpdesk.sla import (
     Clock,
     Policy,
@@ -75,6 +76,8 @@ class Tracked:
 def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     if event.ticket_id is None:
         return
+    if event.name == "ticket.updated" and not clocks_may_move(session, event.changes):
+        return  # a tag, an assignee, a field no policy reads: no clock moves
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None:
         return
@@ -100,7 +103,8 @@ def on_ticket_changes(session: Session, events: list[bus.DomainEvent]) -> None:
         for event in events:
             on_ticket_change(session, event)
         return
-    batch.update(dict.fromkeys(e.ticket_id for e in events if e.ticket_id is not None))
+    batch.update(dict.fromkeys(e.ticket_id for e in events if e.ticket_id is not None and not (
+        e.name == "ticket.updated" and not clocks_may_move(session, e.changes))))
 
 
 ACTIVE = ("new", "open", "pending", "on_hold")
@@ -190,6 +194,135 @@ def track(session: Session, ticket_ids: list[int], *, now: datetime, actor: Acto
     return out
 
 
+_MUTABLE = FRESH_COLUMNS[2:]  # what a recompute may change in a clock row (not ticket_id, kind)
+
+
+def track_many(session: Session, tickets, *, now: datetime | None = None, actor: Actor = SYSTEM,
+               reason: str | None = None) -> int:
+    """`track` for a set of tickets (Ticket objects or ids), set-based; returns how many
+    tickets' clocks or summary changed.
+
+    The same clocks, summary columns and policy-change events as `track` ticket by
+    ticket, but the reads are one per chunk (policies, timelines, clock rows as plain
+    rows) and the writes one executemany each: new clock rows, changed ones, gone ones,
+    changed summaries. Ticket and clock objects already in the session are brought up
+    to date without being marked changed. For batch work (automations, triggers over a
+    batch, routing); the per-change subscriber keeps `track`."""
+    now = now or utcnow()
+    tickets = [t for t in tickets if t is not None]
+    if tickets and not isinstance(tickets[0], Ticket):
+        tickets = _held_tickets(session, tickets)
+    tickets = list({t.id: t for t in tickets}.values())
+    if not tickets:
+        return 0
+    config = stored_config(session)
+    ids = [t.id for t in tickets]
+    policies = policies_for(session, config, ids, now=now)
+    timelines = timelines_of(session, tickets)
+    existing = _plain_rows(session, ids)
+    inserts, updates, deletes, summaries, changed = [], [], [], [], 0
+    for ticket in tickets:
+        policy = policies[ticket.id]
+        clocks = None
+        if policy is not None:
+            clocks = compute_clocks(timelines[ticket.id], policy, config.calendar_for(policy),
+                                    max(now, ticket.created_at))
+        rows, touched = existing[ticket.id], False
+        stored: dict[str, FirstRow] = {}
+        for kind in ("first_response", "next_response", "resolution"):
+            clock = getattr(clocks, kind) if clocks else None
+            row = rows.get(kind)
+            if clock is None:
+                if row is not None:
+                    deletes.append((ticket.id, kind))
+                    touched = True
+                continue
+            values = [clocks.policy, clock.target_seconds, clock.state, clock.started_at, clock.due_at,
+                      clock.warn_at, clock.met_at, clock.breached_at,
+                      clock.target_seconds - clock.remaining_seconds, None, None]
+            if row is None:
+                inserts.append((ticket.id, kind, *values))
+                touched = True
+            else:
+                old = row
+                if old[0] == values[0] and old[3] == values[3]:  # the same clock: its markers stay
+                    values[9], values[10] = old[9], old[10]
+                if list(old) != values:
+                    updates.append((ticket.id, kind, *values))
+                    touched = True
+            stored[kind] = FirstRow(ticket.id, kind, *values)
+        _note_policy_change_plain(session, actor, ticket, policy, reason)
+        new = (policy.name if policy else None, *summary(ticket, stored, config, now))
+        if new != (ticket.sla_policy, ticket.sla_state, ticket.sla_due_at, ticket.sla_check_at):
+            summaries.append((ticket, new))
+            touched = True
+        changed += touched
+    _write_many(session, inserts, updates, deletes, summaries, set(ids))
+    return changed
+
+
+def _held_tickets(session: Session, ids: list[int]) -> list[Ticket]:
+    """The tickets with these ids: those the session holds as they are, the rest in one query."""
+    from sqlalchemy.orm.base import instance_state
+
+    held: dict[int, Ticket] = {}
+    for obj in session.identity_map.values():
+        if isinstance(obj, Ticket):
+            state = instance_state(obj)
+            if not state.expired_attributes and not state.deleted:
+                held[state.key[1][0]] = obj
+    missing = [tid for tid in dict.fromkeys(ids) if tid not in held]
+    if missing:
+        for chunk in _chunks(missing):
+            for ticket in session.execute(select(Ticket).where(Ticket.id.in_(listed(session, chunk)))).scalars():
+                held[ticket.id] = ticket
+    return [held[tid] for tid in dict.fromkeys(ids) if tid in held]
+
+
+def _plain_rows(session: Session, ids: list[int]) -> dict[int, dict[str, tuple]]:
+    """Each ticket's clock rows by kind, as their values in _MUTABLE order."""
+    table = SlaClock.__table__
+    rows: dict[int, dict[str, tuple]] = {tid: {} for tid in ids}
+    for chunk in _chunks(ids):
+        for row in session.execute(select(table.c.ticket_id, table.c.kind, *(table.c[name] for name in _MUTABLE))
+                                   .where(table.c.ticket_id.in_(listed(session, chunk)))):
+            rows[row[0]][row[1]] = tuple(row[2:])
+    return rows
+
+
+def _note_policy_change_plain(session: Session, actor: Actor, ticket: Ticket, policy: Policy | None,
+                              reason: str | None) -> None:
+    """`_note_policy_change`'s event, leaving the ticket's column to `_write_many`."""
+    new = policy.name if policy else None
+    if ticket.sla_policy != new and ticket.sla_policy is not None:
+        record(session, actor, "ticket", ticket.id, "sla_policy", ticket.sla_policy, new,
+               reason=f"targets recomputed from the ticket's start ({reason})" if reason
+               else "targets recomputed from the ticket's start")
+
+
+def _write_many(session: Session, inserts: list, updates: list, deletes: list, summaries: list,
+                ids: set[int]) -> None:
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    table = SlaClock.__table__
+    session.flush()  # the policy-change events, and anything pending on these rows
+    delete_rows(session, table, ("ticket_id", "kind"), deletes)
+    update_rows(session, table, ("ticket_id", "kind"), _MUTABLE, updates)
+    insert_rows(session, table, FRESH_COLUMNS, inserts)
+    update_rows(session, Ticket.__table__, "id", ("sla_policy", *SUMMARY[1:]),
+                [(ticket.id, *new) for ticket, new in summaries])
+    for ticket, new in summaries:  # the loaded objects show the stored values, not marked changed
+        for name, value in zip(("sla_policy", *SUMMARY[1:]), new):
+            set_committed_value(ticket, name, value)
+    if inserts or updates or deletes:
+        gone = set(deletes)
+        for obj in [o for o in session.identity_map.values() if isinstance(o, SlaClock) and o.ticket_id in ids]:
+            if (obj.ticket_id, obj.kind) in gone:
+                session.expunge(obj)
+            else:
+                session.expire(obj)
+
+
 @contextmanager
 def one_recompute(session: Session, *, now: datetime, reason: str | None = None, actor: Actor = SYSTEM):
     """Inside, ticket changes only queue the recomputation of their clocks; it
@@ -203,14 +336,14 @@ def one_recompute(session: Session, *, now: datetime, reason: str | None = None,
     finally:
         session.info.pop("sla_batch", None)
     if queue:
-        track(session, list(queue), now=now, actor=actor, reason=reason)
+        track_many(session, list(queue), now=now, actor=actor, reason=reason)
 
 
 def recompute_open(session: Session, *, now: datetime, actor: Actor = SYSTEM, reason: str | None = None) -> int:
     """Recompute every ticket that is not closed (after new policies are loaded)."""
     ids = list(session.execute(select(Ticket.id).where(Ticket.status != "closed").order_by(Ticket.id)).scalars())
     for start in range(0, len(ids), _CHUNK):
-        track(session, ids[start:start + _CHUNK], now=now, actor=actor, reason=reason)
+        track_many(session, ids[start:start + _CHUNK], now=now, actor=actor, reason=reason)
     return len(ids)
 
 
@@ -226,7 +359,7 @@ def timelines_of(session: Session, tickets: list[Ticket]) -> dict[int, Timeline]
     first_status: dict[int, str] = {}
     for tid, at, old, new in _in_chunks(session, ids, lambda chunk: select(
             Event.ticket_id, Event.at, Event.old, Event.new)
-            .where(Event.ticket_id.in_(chunk), Event.entity == "ticket", Event.field == "status")
+            .where(Event.ticket_id.in_(listed(session, chunk)), Event.entity == "ticket", Event.field == "status")
             .order_by(Event.ticket_id, Event.at, Event.id)):
         if new not in STATUSES:
             continue
@@ -234,7 +367,7 @@ def timelines_of(session: Session, tickets: list[Ticket]) -> dict[int, Timeline]
         events[tid].append(TimelineEvent(at=at, kind="status", status=new))
     for tid, at, agent_id in _in_chunks(session, ids, lambda chunk: select(
             Message.ticket_id, Message.created_at, Message.author_agent_id)
-            .where(Message.ticket_id.in_(chunk), Message.kind == "reply")):
+            .where(Message.ticket_id.in_(listed(session, chunk)), Message.kind == "reply")):
         events[tid].append(TimelineEvent(at=at, kind="agent_reply" if agent_id else "customer_message"))
     return {t.id: Timeline(created_at=t.created_at, events=events[t.id],
                            status=first_status.get(t.id, t.status))

@@ -9,16 +9,17 @@ from contextlib import contextmanager
 from sqlmodel import Session, select
 
 from helpdesk import search
-from helpdesk.models import Contact, Message, Ticket
+from helpdesk.models import Contact, Message, SideConversation, SideMessage, Ticket
 
 
 def document(subject: str, name: str | None, email: str | None, bodies: Iterable[str]) -> str:
-    """A ticket's searchable text: subject, requester name and email, every message."""
+    """A ticket's searchable text: subject, requester name and email, every message (the
+    side conversations' too: agents look for what the warehouse wrote back)."""
     return "\n".join([subject, name or "", email or "", *bodies])
 
 
 def documents(session: Session, ticket_ids: Sequence[int]) -> list[tuple[int, str]]:
-    """(ticket id, subject + requester + every message) for these tickets."""
+    """(ticket id, subject + requester + every message, side conversations' included)."""
     ids = list(dict.fromkeys(ticket_ids))
     rows = session.exec(
         select(Ticket.id, Ticket.subject, Contact.name, Contact.email)
@@ -30,6 +31,14 @@ def documents(session: Session, ticket_ids: Sequence[int]) -> list[tuple[int, st
         select(Message.ticket_id, Message.body).where(Message.ticket_id.in_(ids)).order_by(Message.id)  # type: ignore[attr-defined]
     ):
         bodies[tid].append(body)
+    sides: set[int] = set()
+    for tid, side, subject, body in session.exec(
+        select(SideConversation.ticket_id, SideConversation.id, SideConversation.subject, SideMessage.body)
+        .join(SideMessage, SideMessage.side_id == SideConversation.id)
+        .where(SideConversation.ticket_id.in_(ids)).order_by(SideMessage.id)  # type: ignore[attr-defined]
+    ):
+        bodies[tid] += [body] if side in sides else [subject, body]
+        sides.add(side)
     return [(tid, document(subject, name, email, bodies[tid])) for tid, subject, name, email in rows]
 
 

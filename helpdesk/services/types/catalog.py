@@ -107,8 +107,8 @@ def agent_id(session: Session, who: str) -> int | None:
 
 
 def types_as_rows(session: Session) -> list[dict]:
-    rows = [{"name": n, "builtin": True, "fields": [], "stages": []} for n in BUILTIN]
+    rows = [{"name": n, "builtin": True, "portal": False, "fields": [], "stages": []} for n in BUILTIN]
     for kind in stored_types(session).values():
-        rows.append({"name": kind.name, "builtin": False, "description": kind.description,
+        rows.append({"name": kind.name, "builtin": False, "description": kind.description, "portal": kind.portal,
                      "fields": [f.to_dict() for f in kind.fields], "stages": [s.to_dict() for s in kind.stages]})
     return rows

@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from helpdesk.models import Ticket, utcnow
+from helpdesk.models import Event, Team, Ticket, TicketTag, utcnow
 from helpdesk.rules import Automation, parse_when
 from helpdesk.services.sla.tracking import one_recompute
-from helpdesk.services.workflow.actions import rule_actor
-from helpdesk.services.workflow.batch import fire_many
+from helpdesk.services.workflow.actions import fire, rule_actor
+from helpdesk.services.workflow import batch
+from helpdesk.services.workflow.batch import _Plan, fire_many
 from helpdesk.services.workflow.stored import stored_rules
 
 CHUNK = 500  # tickets per transaction: a long run never holds the write lock for long
@@ -125,13 +126,114 @@ def _act(session: Session, automation: Automation, ids: list[int], now: datetime
         return []
     # loaded in one query (and held: the session keeps them only weakly), and their
     # SLA clocks worked out once for the lot rather than once a ticket
-    held = list(session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars())
+    held = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars()}
     with one_recompute(session, now=now, actor=rule_actor(automation.name),
                        reason=f"after automation {automation.name}"):
-        # set-at-a-time where the actions allow it (workflow/batch.py), else ticket by ticket
-        done = fire_many(session, ids, automation.name, automation.actions, kind="automation")
+        done = None
+        if len(ids) >= 2 and batch.batchable(automation.actions):
+            done = _act_set(session, automation, ids, held)
+        if done is None:  # ticket by ticket (or workflow/batch.py's ORM set path)
+            done = fire_many(session, ids, automation.name, automation.actions, kind="automation")
     del held
     return [tid for tid, changed in done.items() if changed is None]
+
+
+def _act_set(session: Session, automation: Automation, ids: list[int],
+             tickets: dict[int, Ticket]) -> dict[int, dict | None] | None:
+    """`fire_many` for tags, priority and team, with plain statements: one UPDATE of the
+    changed tickets (version, updated_at and the set fields: the same values for all),
+    the tag rows and the events each in one executemany, the loaded objects brought up
+    to date without being marked changed. Per ticket the rows, events (and their order)
+    and `ticket.updated` are `fire`'s. None: the actions need the ticket-by-ticket path."""
+    plan = _Plan.make(session, automation.actions)
+    if plan is None:
+        return None
+    name, actor = automation.name, rule_actor(automation.name)
+    out: dict[int, dict | None] = {}
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start:start + CHUNK]
+        out.update(_set_chunk(session, part, name, actor, plan, tickets))
+    return {tid: out[tid] for tid in ids}
+
+
+EVENT_COLUMNS = ("ticket_id", "entity", "entity_id", "at", "actor", "field", "old", "new", "reason")
+
+
+def _set_chunk(session: Session, ids: list[int], name: str, actor, plan: _Plan,
+               tickets: dict[int, Ticket]) -> dict[int, dict | None]:
+    from sqlalchemy import update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from helpdesk.services.core import bus
+    from helpdesk.services.core.audit import _text
+    from helpdesk.services.core.bulk_sql import delete_rows, insert_rows, listed
+
+    session.flush()
+    odd = [tid for tid in ids if tid not in tickets or tickets[tid].status == "closed"]
+    tags: dict[int, set[str]] = {tid: set() for tid in ids}
+    if plan.add or plan.remove:
+        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag)
+                                        .where(TicketTag.ticket_id.in_(listed(session, ids)))):
+            tags[tid].add(tag)
+    team_names = dict(session.execute(select(Team.id, Team.name)).all()) if plan.sets_team else {}
+    now = utcnow()
+    out: dict[int, dict | None] = {}
+    new_tags, gone_tags, events, published = [], [], [], []
+    reason = f"rule {name}"
+    for tid in ids:
+        if tid in odd:
+            continue
+        ticket, diff = tickets[tid], {}
+        # the order of lifecycle._apply: priority, team, then tags
+        if plan.priority is not None and ticket.priority != plan.priority:
+            diff["priority"] = (ticket.priority, plan.priority)
+        if plan.sets_team:
+            new_id = plan.team.id if plan.team else None
+            if ticket.team_id != new_id:
+                diff["team"] = (team_names.get(ticket.team_id), plan.team.name if plan.team else None)
+        before = tags[tid]
+        after = (before | plan.add) - plan.remove
+        if after != before:
+            new_tags += [(tid, t) for t in sorted(after - before)]
+            gone_tags += [(tid, t) for t in before - after]
+            diff["tags"] = (sorted(before), sorted(after))
+        if diff:
+            events += [(tid, "ticket", tid, now, actor.label, field, _text(old), _text(new), reason)
+                       for field, (old, new) in diff.items()]
+            published.append((tid, diff))
+        out[tid] = diff
+    changed = [tid for tid, _ in published]
+    if changed:
+        T = Ticket.__table__
+        values = {"version": T.c.version + 1, "updated_at": now}
+        if plan.priority is not None:
+            values["priority"] = plan.priority
+        if plan.sets_team:
+            values["team_id"] = plan.team.id if plan.team else None
+        session.execute(update(T).where(T.c.id.in_(listed(session, changed))).values(values)
+                        .execution_options(synchronize_session=False))
+        for tid in changed:
+            ticket = tickets[tid]
+            set_committed_value(ticket, "version", ticket.version + 1)
+            set_committed_value(ticket, "updated_at", now)
+            if plan.priority is not None:
+                set_committed_value(ticket, "priority", plan.priority)
+            if plan.sets_team:
+                set_committed_value(ticket, "team_id", values["team_id"])
+    delete_rows(session, TicketTag.__table__, ("ticket_id", "tag"), gone_tags)
+    insert_rows(session, TicketTag.__table__, ("ticket_id", "tag"), new_tags)
+    insert_rows(session, Event.__table__, EVENT_COLUMNS, events)
+    for obj in [o for o in session.identity_map.values() if isinstance(o, TicketTag) and o.ticket_id in tags]:
+        session.expunge(obj)  # rows just written around the ORM: none stale in the session
+    for tid, diff in published:
+        bus.publish(session, bus.DomainEvent("ticket.updated", tid, actor, changes=diff))
+    now = utcnow()
+    insert_rows(session, Event.__table__, EVENT_COLUMNS,
+                [(tid, "ticket", tid, now, actor.label, "rule", None, _text(f"automation {name}"),
+                  ", ".join(sorted(out[tid])) or "no change") for tid in ids if tid not in odd])
+    for tid in odd:
+        out[tid] = fire(session, tid, name, plan.actions, kind="automation")
+    return out
 
 
 def matching_ids(session: Session, automation: Automation, now: datetime, *, limit: int | None = None,

@@ -209,6 +209,8 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     a free slot (solved, pending, reassigned): route its team and its agents' teams."""
     if event.actor is ROUTER and set(event.changes) == {"assignee"}:
         return
+    if event.name == "ticket.updated" and not _may_route(event.changes):
+        return  # a tag, a field: nobody waits or frees a slot
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None:
         return
@@ -225,11 +227,24 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     want_route(session, teams)
 
 
+ROUTING_INPUTS = frozenset({"status", "team", "assignee", "priority", "skills"})
+
+
+def _may_route(changes: dict | None) -> bool:
+    from helpdesk.query_reads import diff_keys
+
+    if not changes:
+        return True
+    changed = diff_keys(changes)
+    return changed is None or bool(changed & ROUTING_INPUTS)
+
+
 @bus.many(on_ticket_change)
 def on_many_changes(session: Session, events: list[bus.DomainEvent]) -> None:
     """`on_ticket_change` for a change to many tickets (a rule's firing over a batch):
     their teams and agents read in one query."""
-    events = [e for e in events if not (e.actor is ROUTER and set(e.changes) == {"assignee"})]
+    events = [e for e in events if not (e.actor is ROUTER and set(e.changes) == {"assignee"})
+              and not (e.name == "ticket.updated" and not _may_route(e.changes))]
     if not events:
         return
     teams: set[int | None] = set()

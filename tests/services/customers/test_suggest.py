@@ -69,6 +69,23 @@ def test_internal_notes_neither_steer_suggestions_nor_go_into_a_draft(desk, crew
         assert a.body.index("## Question") < a.body.index("## Answer")
 
 
+def test_an_agents_small_talk_does_not_steer_suggestions(desk, crew):
+    """"Working on it" and "tell us if it comes back" say nothing of the problem: an article
+    that happens to say "working days" is not offered for a slow shared drive."""
+    article(desk, crew.agent, "Send a device for repair", "Tell us the serial number; repairs take five working days.")
+    article(desk, crew.agent, "Shared drive is slow", "Backups slow the shared drive in the afternoon.")
+    n = ticket(desk, crew.agent, "Slow shared drive", "Opening files on the shared drive takes a minute.")
+    desk.write(lambda s: add_agent_message(s, crew.agent, n, "Working on it. Tell us if it comes back."))
+    assert suggested(desk, crew.agent, n) == ["Shared drive is slow"]
+
+
+def test_a_suggestion_far_weaker_than_the_best_is_left_out(desk, crew):
+    article(desk, crew.agent, "打印机卡纸怎么办", "打印机卡纸时打开后盖取出卡住的纸，尽快处理。")
+    article(desk, crew.agent, "账号被锁定怎么办", "账号被锁定后请尽快修改密码。")
+    n = ticket(desk, crew.agent, "打印机卡纸", "三楼的打印机每天早上都卡纸，麻烦尽快处理。")
+    assert suggested(desk, crew.agent, n) == ["打印机卡纸怎么办"]
+
+
 def test_a_draft_needs_a_public_conversation_and_an_agent(desk, crew):
     n = desk.write(lambda s: __import__("helpdesk.services.tickets.lifecycle", fromlist=["x"]).create_ticket(
         s, crew.agent, __import__("helpdesk.services.tickets.lifecycle", fromlist=["x"]).NewTicket(subject="Empty")).id)

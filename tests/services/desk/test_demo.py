@@ -181,3 +181,19 @@ def test_the_insight_dashboard_shows_a_believable_desk(demo):
     # every reopened ticket was solved again (a customer message after the solve opened it)
     assert len(solved_twice) == reopen["tickets"]
     assert all(t.status in ("solved", "closed") for t in tickets.values())
+
+
+def test_the_demo_has_a_knowledge_base_a_customer_can_search(demo):
+    """The portal's knowledge base answers the demo's common questions in both languages;
+    the agents-only article and the draft stay out of the customer's sight."""
+    from helpdesk.services.customers import portal_kb
+
+    desk, _ = demo
+    with desk.read() as s:
+        published = portal_kb.list_published(s)
+        assert len(published) >= 6
+        assert [a.title for a in portal_kb.search_published(s, "password")] == ["Reset your password"]
+        assert "如何申请退款" in [a.title for a in portal_kb.search_published(s, "退款")]
+        titles = {a.title for a in published}
+        assert "Vendor escalation checklist" not in titles
+        assert "Shared drive is slow in the afternoon" not in titles

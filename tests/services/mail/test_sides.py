@@ -267,3 +267,25 @@ def test_a_merge_moves_side_conversations_and_their_tag_still_threads(desk, crew
     assert (result.ticket, result.reason) == (target, f"side conversation #{side}")
     [conv] = detail(desk, target)["side_conversations"]
     assert [m["direction"] for m in conv["messages"]] == ["out", "in"]
+
+
+def test_search_finds_a_ticket_by_what_the_third_party_wrote(desk, crew, tid):
+    """Agents look for the warehouse's words ("SF1234567", "已签收") and land on the ticket;
+    after a merge the words lead to the ticket the conversation moved to."""
+    from helpdesk.services.tickets.lifecycle import merge_tickets
+    from helpdesk.services.tickets.listing import find_tickets
+
+    def found(text: str) -> list[int]:
+        with desk.read() as s:
+            return [t.id for t in find_tickets(s, crew.agent, text).tickets]
+
+    side = start(desk, crew.agent, tid, body="请确认快递单号")
+    [row] = [r for r in outbox(desk) if r.kind == "side"]
+    assert found("快递单号") == [tid]
+    desk.write(lambda s: ingest(s, mail(in_reply_to=row.mail_message_id, body="顺丰单号 SF1234567，客户已签收。")))
+    assert found("SF1234567") == [tid] and found("已签收") == [tid]
+    target = desk.write(lambda s: create_ticket(s, crew.agent, NewTicket(subject="same parcel", body="x",
+                                                                         requester="alice@example.com")).id)
+    desk.write(lambda s: merge_tickets(s, crew.agent, tid, target))
+    assert found("SF1234567") == [target]
+    assert side

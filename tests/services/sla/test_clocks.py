@@ -144,6 +144,34 @@ def test_tier_change_moves_the_ticket_to_the_vip_policy(sla_desk):
     assert sla_desk.events(tid) == [("sla_policy", "VIP", "Office")]
 
 
+def test_a_tag_a_policy_matches_moves_the_clocks_and_other_tags_leave_them(sla_desk):
+    """Only changes a clock can see are worked out again: `tag:berlin` switches the policy
+    (and its calendar); a tag, a field or an assignee no policy reads moves nothing, and
+    the clocks stay exactly those a full recomputation gives."""
+    from helpdesk.models import SlaClock
+    from helpdesk.services.sla.tracking import track
+    from sqlalchemy import select
+
+    def clocks(tid):
+        with sla_desk.desk.read() as s:
+            return {(c.kind, c.policy, c.due_at, c.state) for c in s.execute(
+                select(SlaClock).where(SlaClock.ticket_id == tid)).scalars()}
+
+    tid = sla_desk.create(utc(2026, 1, 5, 2))
+    office = clocks(tid)
+    sla_desk.change(utc(2026, 1, 5, 2, 10), tid, add_tags=["printer"], assignee=None)
+    assert clocks(tid) == office and sla_desk.events(tid) == []
+    sla_desk.change(utc(2026, 1, 5, 2, 20), tid, add_tags=["berlin"])
+    assert sla_desk.ticket(tid).sla_policy == "Berlin"
+    assert sla_desk.events(tid) == [("sla_policy", "Office", "Berlin")]
+    berlin = clocks(tid)
+    assert {c[1] for c in berlin} == {"Berlin"}
+    sla_desk.at(utc(2026, 1, 5, 2, 30), lambda s: track(s, [tid], now=utc(2026, 1, 5, 2, 30)))
+    assert clocks(tid) == berlin  # what was skipped would have changed nothing
+    sla_desk.change(utc(2026, 1, 5, 2, 40), tid, remove_tags=["berlin"])
+    assert sla_desk.ticket(tid).sla_policy == "Office"
+
+
 def test_clock_tracking_does_not_bump_version_or_updated_at(sla_desk):
     tid = sla_desk.create(utc(2026, 1, 5, 10), priority="urgent")
     ticket = sla_desk.ticket(tid)

@@ -1,0 +1,1 @@
+"""Looking after a whole desk: moving it to another database, backups, health."""
