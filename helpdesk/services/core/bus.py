@@ -44,14 +44,49 @@ def subscribe(*names: str):
     return register
 
 
-def publish(session: Session, event: DomainEvent) -> None:
+def many(single: Callable[[Session, DomainEvent], None]):
+    """Register the batch form of the subscriber `single`: `publish_many` calls it once
+    with all the events instead of `single` once each. It must leave what `single`
+    would leave, called on each event in turn."""
+    def register(fn: Callable[[Session, list[DomainEvent]], None]):
+        single.many = fn
+        return fn
+
+    return register
+
+
+def _load() -> None:
     global _loaded
     if not _loaded:
         for module in SUBSCRIBERS:
             importlib.import_module(module)
         _loaded = True
+
+
+def publish(session: Session, event: DomainEvent) -> None:
+    _load()
     for handler in list(_handlers.get(event.name, ())) + list(_handlers.get("*", ())):
         handler(session, event)
+
+
+def publish_many(session: Session, events: list[DomainEvent]) -> None:
+    """Publish events of one name (one change to many tickets, e.g. a rule firing over
+    a batch): each subscriber in turn gets them all, through its batch form (`many`)
+    when it has one, else one by one. Subscribers keep only pending work per ticket,
+    so taking them subscriber by subscriber rather than event by event changes nothing."""
+    if not events:
+        return
+    _load()
+    names = {event.name for event in events}
+    if len(names) > 1:
+        raise ValueError(f"publish_many takes events of one name, got {sorted(names)}")
+    for handler in list(_handlers.get(events[0].name, ())) + list(_handlers.get("*", ())):
+        batch = getattr(handler, "many", None)
+        if batch is not None:
+            batch(session, events)
+        else:
+            for event in events:
+                handler(session, event)
 
 
 def at_commit(session: Session, name: str, fn: Callable[[Session], None]) -> None:

@@ -46,6 +46,13 @@ def _touched(session: Session, event: bus.DomainEvent) -> None:
     bus.at_commit(session, "insight.columns", _flush_pending)
 
 
+@bus.many(_touched)
+def _many_touched(session: Session, events: list[bus.DomainEvent]) -> None:
+    session.info.setdefault(_PENDING, set()).update(e.ticket_id for e in events if e.ticket_id is not None and not (
+        e.name == "ticket.updated" and not clocks_may_move(session, e.changes)))
+    bus.at_commit(session, "insight.columns", _flush_pending)
+
+
 @bus.subscribe("sla.reloaded")
 def _reloaded(session: Session, event: bus.DomainEvent) -> None:
     """New SLA policies: clocks and calendars changed for every ticket not closed."""

@@ -93,6 +93,20 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     seen[ticket.id] = ticket.version
 
 
+@bus.many(on_ticket_change)
+def on_ticket_changes(session: Session, events: list[bus.DomainEvent]) -> None:
+    """One change to many tickets (a rule's firing over a batch, routing's assignments):
+    inside `one_recompute`, where triggers and routing run, the tickets are only queued,
+    without loading each; otherwise each as `on_ticket_change` does."""
+    batch = session.info.get("sla_batch")
+    if batch is None:
+        for event in events:
+            on_ticket_change(session, event)
+        return
+    batch.update(dict.fromkeys(e.ticket_id for e in events if e.ticket_id is not None and not (
+        e.name == "ticket.updated" and not clocks_may_move(session, e.changes))))
+
+
 ACTIVE = ("new", "open", "pending", "on_hold")
 
 

@@ -2,43 +2,49 @@
 
 `fire` costs ~2-3 ms a ticket (a savepoint, `update_ticket` with its own queries, a
 flush, events one by one); a trigger matching a batch of new tickets or an
-automation matching thousands pays that per ticket. Here the tickets' tags are read
-in one query, the tag rows and events written with one executemany each, the
-tickets updated in one flush, and every ticket still gets its own `ticket.updated`
-(triggers, routing, SLA clocks and followers see exactly what they see from `fire`).
+automation matching thousands pays that per ticket. Here a firing over a chunk of
+tickets is set-based row writes: the tickets' columns and tags read with one query
+each, one UPDATE for the tickets it changed (no ORM objects loaded or flushed), tag
+rows, events and notifications with one executemany each, and the `ticket.updated`
+of every changed ticket published together (`bus.publish_many`: triggers, routing,
+SLA clocks and insight take them as one batch, followers one by one).
 
 Per ticket the rows are the same as `fire`'s: one event per changed field (reason
 `rule NAME`), then the `rule` event naming the rule, version + 1 and updated_at
 only when something changed. Only actions no subscriber can refuse go this way:
-tags, priority and team. Anything else (status, type, fields, assignee, skills, a
-macro, notify), a closed ticket (a warning) or a team that is gone falls back to
-`fire`, ticket by ticket, so warnings and savepoints stay exactly as they were."""
+tags, priority, team and notify. Anything else (status, type, fields, assignee,
+skills, a macro), a closed ticket (a warning), a team that is gone or an agent to
+notify who is gone falls back to `fire`, ticket by ticket, so warnings and
+savepoints stay exactly as they were."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from helpdesk.errors import HelpdeskError
-from helpdesk.models import PRIORITIES, Event, Team, Ticket, TicketTag, utcnow
+from helpdesk.models import PRIORITIES, Agent, Event, Team, Ticket, TicketTag, utcnow
 from helpdesk.rules import Actions
-from helpdesk.services.core import bus
+from helpdesk.services.core import bus, notifications
 from helpdesk.services.core.audit import _text
+from helpdesk.services.core.bulk_sql import listed
 from helpdesk.services.workflow.actions import fire, rule_actor
 
-CHUNK = 500  # ids per IN (...) list and per flush
+CHUNK = 5000  # tickets per firing statement (long id lists go as one JSON parameter on SQLite)
+T = Ticket.__table__
 
 
 def batchable(actions: Actions) -> bool:
-    """Only tags, priority and team: their subscribers never refuse a change."""
+    """Only tags, priority, team and notify: their subscribers never refuse a change."""
     return (set(actions.sets) <= {"priority", "team"} and not actions.fields and not actions.skills
-            and not actions.macro and not actions.notify)
+            and not actions.macro)
 
 
 def fire_many(session: Session, ids: list[int], rule_name: str, actions: Actions, *,
               kind: str = "trigger") -> dict[int, dict | None]:
     """`fire` on each ticket in `ids` (in that order); {ticket: what changed, or None if warned}."""
-    if len(ids) < 2 or not batchable(actions):
+    if not ids or not batchable(actions):
         return {tid: fire(session, tid, rule_name, actions, kind=kind) for tid in ids}
     plan = _Plan.make(session, actions)
     if plan is None:  # a value this desk refuses (a team since removed): `fire` warns, ticket by ticket
@@ -52,9 +58,10 @@ def fire_many(session: Session, ids: list[int], rule_name: str, actions: Actions
 class _Plan:
     """The actions, checked and cleaned once (as `update_ticket` would for each ticket)."""
 
-    def __init__(self, actions: Actions, priority, sets_team: bool, team, add, remove):
+    def __init__(self, actions: Actions, priority, sets_team: bool, team, add, remove, named: set[int]):
         self.actions, self.priority, self.add, self.remove = actions, priority, add, remove
         self.sets_team, self.team = sets_team, team  # team None with sets_team: take the team away
+        self.named = named  # agents to notify by name, found once (as `actions.notify` finds them)
 
     @classmethod
     def make(cls, session: Session, actions: Actions) -> _Plan | None:
@@ -71,64 +78,141 @@ class _Plan:
             team = session.execute(select(Team).where(func.lower(Team.name) == wanted.strip().lower())).scalars().first()
             if team is None:
                 return None
-        return cls(actions, priority, "team" in actions.sets, team, add, remove)
+        named: set[int] = set()
+        for who in actions.notify:
+            if who in ("assignee", "team"):
+                continue
+            key = who.lower()
+            found = session.execute(select(Agent.id).where(
+                or_(func.lower(Agent.email) == key, func.lower(Agent.name) == key))).scalar()
+            if found is None:  # `fire` warns, ticket by ticket
+                return None
+            named.add(found)
+        return cls(actions, priority, "team" in actions.sets, team, add, remove, named)
 
 
 def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: str) -> dict[int, dict | None]:
+    """One firing over up to CHUNK tickets as set-based row writes: the tickets' columns and
+    tags read in one query each, one UPDATE for the tickets that changed, tag rows and
+    events with one executemany each, one `ticket.updated` per changed ticket published
+    together (`bus.publish_many`). Ticket objects already in the session get the new
+    values as committed ones, so the ORM never writes them again."""
     actor = rule_actor(rule_name)
-    tickets = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars()}
+    session.flush()  # what the ORM holds goes first: events keep their order per ticket
+    rows = {r.id: r for r in session.execute(select(T.c.id, T.c.status, T.c.priority, T.c.team_id, T.c.version,
+                                                    T.c.subject, T.c.assignee_id)
+                                             .where(T.c.id.in_(listed(session, ids))))}
     out: dict[int, dict | None] = {}
     # closed (or vanished) tickets: `fire` records the warning exactly as always
-    odd = [tid for tid in ids if tid not in tickets or tickets[tid].status == "closed"]
-    tags: dict[int, set[str]] = {tid: set() for tid in ids}
+    odd = {tid for tid in ids if tid not in rows or rows[tid].status == "closed"}
+    tags: dict[int, set[str]] = {}
     if plan.add or plan.remove:
-        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag).where(TicketTag.ticket_id.in_(ids))):
-            tags[tid].add(tag)
+        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag)
+                                        .where(TicketTag.ticket_id.in_(listed(session, ids)))):
+            tags.setdefault(tid, set()).add(tag)
     team_names = dict(session.execute(select(Team.id, Team.name)).all()) if plan.sets_team else {}
-    new_tags, field_events, published = [], [], []
+    now = utcnow()
+    new_tags, gone_tags, field_events, published, changed = [], [], [], [], []
     for tid in ids:
         if tid in odd:
             continue
-        ticket, diff = tickets[tid], {}
+        row, diff = rows[tid], {}
         # the order of lifecycle._apply: priority, team, then tags
-        if plan.priority is not None and ticket.priority != plan.priority:
-            diff["priority"] = (ticket.priority, plan.priority)
-            ticket.priority = plan.priority
+        if plan.priority is not None and row.priority != plan.priority:
+            diff["priority"] = (row.priority, plan.priority)
         if plan.sets_team:
             new_id = plan.team.id if plan.team else None
-            if ticket.team_id != new_id:
-                diff["team"] = (team_names.get(ticket.team_id), plan.team.name if plan.team else None)
-                ticket.team_id = new_id
-        before = tags[tid]
+            if row.team_id != new_id:
+                diff["team"] = (team_names.get(row.team_id), plan.team.name if plan.team else None)
+        before = tags.get(tid, set())
         after = (before | plan.add) - plan.remove
         if after != before:
             new_tags += [{"ticket_id": tid, "tag": t} for t in sorted(after - before)]
-            for gone in before - after:
-                session.delete(session.get(TicketTag, (tid, gone)))
+            gone_tags += [{"tid": tid, "gone": t} for t in sorted(before - after)]
             diff["tags"] = (sorted(before), sorted(after))
-        if diff:  # lifecycle.touch, without its flush
-            now = utcnow()
-            ticket.version += 1
-            ticket.updated_at = now
+        if diff:  # lifecycle.touch: version + 1, updated_at
             field_events += [_event(tid, now, actor.label, name, old, new, f"rule {rule_name}")
                              for name, (old, new) in diff.items()]
-            published.append((tid, diff))
+            published.append(bus.DomainEvent("ticket.updated", tid, actor, changes=diff))
+            changed.append(tid)
         out[tid] = diff
+    if changed:
+        values = {"version": T.c.version + 1, "updated_at": now}
+        if plan.priority is not None:
+            values["priority"] = plan.priority
+        if plan.sets_team:
+            values["team_id"] = plan.team.id if plan.team else None
+        session.execute(update(T).where(T.c.id.in_(listed(session, changed))).values(**values))
+        _committed(session, changed, rows, values, now)
+    if gone_tags:
+        _forget_tags(session, gone_tags)
+        session.execute(delete(TicketTag.__table__).where(TicketTag.ticket_id == bindparam("tid"),
+                                                          TicketTag.tag == bindparam("gone")), gone_tags)
     if new_tags:
         session.execute(insert(TicketTag.__table__), new_tags)
     if field_events:
         session.execute(insert(Event.__table__), field_events)
-    session.flush()
-    for tid, diff in published:
-        bus.publish(session, bus.DomainEvent("ticket.updated", tid, actor, changes=diff))
+    bus.publish_many(session, published)
+    if plan.actions.notify:
+        _notify(session, [rows[tid] for tid in ids if tid not in odd], plan, rule_name)
+    session.flush()  # anything the subscribers recorded comes before the rule events, as in `fire`
     now = utcnow()
     rule_events = [_event(tid, now, actor.label, "rule", None, f"{kind} {rule_name}",
                           ", ".join(sorted(out[tid])) or "no change") for tid in ids if tid not in odd]
     if rule_events:
         session.execute(insert(Event.__table__), rule_events)
-    for tid in odd:
+    for tid in (tid for tid in ids if tid in odd):  # in their order
         out[tid] = fire(session, tid, rule_name, plan.actions, kind=kind)
     return {tid: out[tid] for tid in ids}
+
+
+def _notify(session: Session, rows: list, plan: _Plan, rule_name: str) -> None:
+    """`actions.notify` for each ticket after the firing's changes, in one insert."""
+    whom = plan.actions.notify
+    teams: dict[int, list[int]] = {}
+    if "team" in whom:
+        team_ids = {plan.team.id if plan.team else None} if plan.sets_team else {r.team_id for r in rows}
+        team_ids.discard(None)
+        if team_ids:
+            for agent_id, team_id in session.execute(select(Agent.id, Agent.team_id).where(
+                    Agent.team_id.in_(team_ids), Agent.active.is_(True))):
+                teams.setdefault(team_id, []).append(agent_id)
+    items = []
+    for row in rows:
+        ids = set(plan.named)
+        if "assignee" in whom and row.assignee_id:
+            ids.add(row.assignee_id)
+        if "team" in whom:
+            team_id = (plan.team.id if plan.team else None) if plan.sets_team else row.team_id
+            ids.update(teams.get(team_id, ()))
+        text = f"#{row.id} {row.subject} (rule {rule_name})"
+        items += [(i, row.id, "rule", text) for i in sorted(ids)]
+    notifications.notify_many(session, items)
+
+
+def _committed(session: Session, ids: list[int], rows: dict, values: dict, now) -> None:
+    """Ticket objects the session holds take the values just written, as loaded ones."""
+    identity = session.identity_map
+    if not len(identity):
+        return
+    for tid in ids:
+        ticket = identity.get((Ticket, (tid,), None))
+        if ticket is None:
+            continue
+        set_committed_value(ticket, "version", rows[tid].version + 1)
+        set_committed_value(ticket, "updated_at", now)
+        for name in ("priority", "team_id"):
+            if name in values:
+                set_committed_value(ticket, name, values[name])
+
+
+def _forget_tags(session: Session, gone: list[dict]) -> None:
+    """Tag objects the session holds for rows about to be deleted leave it."""
+    identity = session.identity_map
+    for row in gone:
+        tag = identity.get((TicketTag, (row["tid"], row["gone"]), None))
+        if tag is not None:
+            session.expunge(tag)
 
 
 def _event(tid: int, at, actor: str, field: str, old, new, reason: str | None) -> dict:

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from helpdesk.models import PRIORITIES, Agent, Team, Ticket, TicketSkill, utcnow
 from helpdesk.services.core import bus
 from helpdesk.services.core.actors import Actor, require
+from helpdesk.services.core.bulk_sql import listed
 
 STRATEGIES = ("manual", "round_robin", "least_loaded")
 LOADED = ("new", "open")  # what counts against capacity; pending, on_hold, solved free it
@@ -91,7 +92,7 @@ def _route_team(session: Session, team: Team, now: datetime, dry_run: bool) -> l
     needs = _skills(session, [t.id for t in waiting])
     turn = _last_turn(session)
     done, assigned = [], []
-    for ticket in waiting:
+    for ticket in waiting:  # (id, priority, created_at) rows
         if all(s.room <= 0 for s in seats):
             break
         required = needs.get(ticket.id, set())
@@ -105,18 +106,46 @@ def _route_team(session: Session, team: Team, now: datetime, dry_run: bool) -> l
         seat.load += 1
         seat.agent.routed_turn = turn
         done.append(Assignment(ticket.id, seat.agent.email, team.name, team.routing))
-        if not dry_run:  # agent.routed_turn, set above, goes in with the assignment's flush
-            ticket.assignee_id = seat.agent.id
-            assigned.append((ticket, {"assignee": (None, seat.agent.email)}))
+        if not dry_run:  # agent.routed_turn, set above, goes in with the next flush
+            assigned.append((ticket.id, seat.agent))
     if dry_run:
         session.expire_all()  # forget the turns counted for the preview
     elif assigned:
-        # one flush for the team's assignments, then each ticket's ticket.updated (what
-        # lifecycle.touch does per ticket; nothing here reads what the others wrote)
-        from helpdesk.services.tickets.lifecycle import touch_many
-
-        touch_many(session, ROUTER, assigned, reason=f"routed: {team.routing}")
+        _assign(session, assigned, f"routed: {team.routing}")
     return done
+
+
+def _assign(session: Session, assigned: list[tuple[int, Agent]], reason: str) -> None:
+    """What `lifecycle.touch` does for each assignment, as set-based row writes: one
+    UPDATE per agent, the events in one insert, then each ticket's ticket.updated
+    (published together: nothing here reads what the others wrote). Stamped with the
+    time of writing, as `touch` does, not the `now` routing decided by."""
+    from sqlalchemy import insert, update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from helpdesk.models import Event
+
+    session.flush()  # what the ORM holds goes first: events keep their order per ticket
+    now = utcnow()
+    table = Ticket.__table__
+    by_agent: dict[int, list[int]] = {}
+    for tid, agent in assigned:
+        by_agent.setdefault(agent.id, []).append(tid)
+    for agent_id, ids in by_agent.items():
+        session.execute(update(table).where(table.c.id.in_(listed(session, ids)))
+                        .values(assignee_id=agent_id, version=table.c.version + 1, updated_at=now))
+    identity = session.identity_map
+    for tid, agent in assigned:  # ticket objects the session holds take the values written
+        ticket = identity.get((Ticket, (tid,), None)) if len(identity) else None
+        if ticket is not None:
+            set_committed_value(ticket, "assignee_id", agent.id)
+            set_committed_value(ticket, "version", ticket.version + 1)
+            set_committed_value(ticket, "updated_at", now)
+    session.execute(insert(Event.__table__), [
+        {"ticket_id": tid, "entity": "ticket", "entity_id": tid, "at": now, "actor": ROUTER.label,
+         "field": "assignee", "old": None, "new": agent.email, "reason": reason} for tid, agent in assigned])
+    bus.publish_many(session, [bus.DomainEvent("ticket.updated", tid, ROUTER, changes={"assignee": (None, agent.email)})
+                               for tid, agent in assigned])
 
 
 def _seats(session: Session, team: Team) -> list[_Seat]:
@@ -130,10 +159,11 @@ def _seats(session: Session, team: Team) -> list[_Seat]:
     return [_Seat(a, loads.get(a.id, 0)) for a in agents]
 
 
-def _waiting(session: Session, team: Team) -> list[Ticket]:
-    rows = session.execute(select(Ticket).where(
+def _waiting(session: Session, team: Team) -> list:
+    """The team's waiting tickets as (id, priority, created_at) rows, served first first."""
+    rows = session.execute(select(Ticket.id, Ticket.priority, Ticket.created_at).where(
         Ticket.team_id == team.id, Ticket.assignee_id.is_(None), Ticket.status.in_(LOADED),
-        Ticket.merged_into_id.is_(None))).scalars().all()
+        Ticket.merged_into_id.is_(None))).all()
     rank = {p: i for i, p in enumerate(PRIORITIES)}
     return sorted(rows, key=lambda t: (-rank.get(t.priority, 1), t.created_at, t.id))
 
@@ -214,6 +244,31 @@ def _may_route(changes: dict | None) -> bool:
         return True
     changed = diff_keys(changes)
     return changed is None or bool(changed & ROUTING_INPUTS)
+
+
+@bus.many(on_ticket_change)
+def on_many_changes(session: Session, events: list[bus.DomainEvent]) -> None:
+    """`on_ticket_change` for a change to many tickets (a rule's firing over a batch):
+    their teams and agents read in one query."""
+    events = [e for e in events if not (e.actor is ROUTER and set(e.changes) == {"assignee"})
+              and not (e.name == "ticket.updated" and not _may_route(e.changes))]
+    if not events:
+        return
+    teams: set[int | None] = set()
+    agent_ids: set[int | None] = set()
+    ids = list(dict.fromkeys(e.ticket_id for e in events))
+    for team_id, assignee_id in session.execute(select(Ticket.team_id, Ticket.assignee_id)
+                                                .where(Ticket.id.in_(listed(session, ids)))):
+        teams.add(team_id)
+        agent_ids.add(assignee_id)
+    for old in {e.changes["assignee"][0] for e in events if e.changes.get("assignee", (None, None))[0]}:
+        agent_ids.add(session.execute(select(Agent.id).where(Agent.email == old)).scalar())
+    agent_ids.discard(None)
+    for agent_id in agent_ids:
+        agent = _agent(session, agent_id)
+        if agent is not None:
+            teams.add(agent.team_id)
+    want_route(session, teams)
 
 
 def _agent(session: Session, agent_id: int) -> Agent | None:

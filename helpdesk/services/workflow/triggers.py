@@ -25,14 +25,15 @@ from helpdesk.rules import RuleSet, Trigger
 from helpdesk.services.core import bus
 from helpdesk.services.core.actors import Actor, require
 from helpdesk.services.core.audit import record
+from helpdesk.services.core.bulk_sql import listed
 from helpdesk.services.workflow.actions import fire, rule_actor
 from helpdesk.services.workflow.batch import fire_many
 from helpdesk.services.workflow.reads import may_read, parsed, touched
 from helpdesk.services.workflow.stored import stored_rules
 
 DEPTH_MAX = 10
-CHUNK = 500
-PENDING, STATE = "trigger_pending", "trigger_state"
+CHUNK = 5000  # tickets checked and fired together (see batch.CHUNK)
+PENDING, STATE, HELD = "trigger_pending", "trigger_state", "trigger_held"
 
 
 @dataclass
@@ -65,7 +66,26 @@ def _note(session: Session, ticket_id: int, on: str, changes: dict | None = None
         change.changed[name] = new
     if author:
         change.authors.add(author)
+    _hold(session, ticket_id)
     bus.at_commit(session, "triggers", run_pending)
+
+
+def _hold(session: Session, ticket_id: int) -> None:
+    """Keep the changed ticket's object (if the session has it) until this transaction ends.
+
+    The identity map holds objects weakly, and the set-based firing never loads tickets:
+    without this, what runs after the triggers (SLA clocks, routing) would load again a
+    ticket its own command had in hand (a SELECT, and in a one-shot CLI process the
+    compiling of the ticket's load). Firings keep held objects current
+    (`batch._committed`)."""
+    ticket = session.identity_map.get((Ticket, (ticket_id,), None))
+    if ticket is None:
+        return
+    transaction, held = session.info.get(HELD, (None, None))
+    if transaction is not session.get_transaction():
+        held = []
+        session.info[HELD] = (session.get_transaction(), held)
+    held.append(ticket)
 
 
 @bus.subscribe("ticket.created")
@@ -73,10 +93,27 @@ def on_created(session: Session, event: bus.DomainEvent) -> None:
     _note(session, event.ticket_id, "created")
 
 
+QUIET = {"reply", "note", "customer_reply", "first_response_at"}  # changes no trigger runs on
+
+
 @bus.subscribe("ticket.updated")
 def on_updated(session: Session, event: bus.DomainEvent) -> None:
-    if event.changes and not set(event.changes) <= {"reply", "note", "customer_reply", "first_response_at"}:
+    if event.changes and not set(event.changes) <= QUIET:
         _note(session, event.ticket_id, "updated", event.changes)
+
+
+@bus.many(on_updated)
+def on_many_updated(session: Session, events: list[bus.DomainEvent]) -> None:
+    if not stored_rules(session).triggers:
+        return
+    pending = _pending(session)
+    for event in events:
+        if event.changes and not set(event.changes) <= QUIET:
+            change = pending.setdefault(event.ticket_id, Change())
+            change.on.add("updated")
+            for name, (_old, new) in event.changes.items():
+                change.changed[name] = new
+    bus.at_commit(session, "triggers", run_pending)
 
 
 @bus.subscribe("message.added")
@@ -127,6 +164,7 @@ def _clocks_once(session: Session, rules: RuleSet, now: datetime):
 
 def _pass(session: Session, rules: RuleSet, checker: Checker, batch: dict[int, Change], chains) -> int:
     plans: dict[int, list[Trigger]] = {}
+    fitting: dict[tuple, list[Trigger]] = {}  # by what a change is: most of a batch's changes are alike
     for tid, change in batch.items():
         chain = chains.setdefault(tid, Chain())
         chain.depth += 1
@@ -134,13 +172,22 @@ def _pass(session: Session, rules: RuleSet, checker: Checker, batch: dict[int, C
             record(session, rule_actor("chain"), "ticket", tid, "rule_warning", None, "trigger chain stopped",
                    reason=f"triggers changed this ticket {DEPTH_MAX} times in a row; the rest did not run")
             continue
-        candidates = [t for t in rules.triggers if t.name not in chain.fired and fits(t, change)]
+        key = _kind(change)
+        if key not in fitting:
+            fitting[key] = [t for t in rules.triggers if fits(t, change)]
+        candidates = [t for t in fitting[key] if t.name not in chain.fired]
         if candidates:
             plans[tid] = candidates
     fired = 0
     for group in _groups(plans):
         fired += _fire_group(session, checker, group, plans[group[0]], chains)
     return fired
+
+
+def _kind(change: Change) -> tuple:
+    """What `fits` reads of a change, as a key."""
+    return (frozenset(change.on), frozenset(change.authors),
+            tuple(sorted((name, repr(value)) for name, value in change.changed.items())))
 
 
 def _groups(plans: dict[int, list[Trigger]]) -> list[list[int]]:
@@ -236,7 +283,7 @@ class Checker:
 
     def matching(self, ids: list[int], triggers: list[Trigger]) -> dict[int, set[str]]:
         columns = [self.condition(t).label(f"c{i}") for i, t in enumerate(triggers)]
-        rows = self.session.execute(select(Ticket.id, *columns).where(Ticket.id.in_(ids))).all()
+        rows = self.session.execute(select(Ticket.id, *columns).where(Ticket.id.in_(listed(self.session, ids)))).all()
         return {row[0]: {t.name for t, hit in zip(triggers, row[1:]) if hit} for row in rows}
 
 
