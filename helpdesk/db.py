@@ -27,6 +27,7 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE_RETRIES = 6
+busy_retries = 0  # write transactions retried because SQLite was busy, in this process (bench/stress.py reads it)
 
 
 def default_db_path() -> Path:
@@ -130,6 +131,8 @@ class Desk:
                 session.close()
                 if not is_busy(exc) or attempt == WRITE_RETRIES - 1:
                     raise
+                global busy_retries
+                busy_retries += 1
                 time.sleep(delay)
                 delay *= 2
             except BaseException:
