@@ -18,7 +18,8 @@ from typing import TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from helpdesk.errors import HelpdeskError
@@ -27,7 +28,7 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE_RETRIES = 6
-busy_retries = 0  # write transactions retried because SQLite was busy, in this process (bench/stress.py reads it)
+busy_retries = 0  # write transactions retried (SQLite busy, a PostgreSQL race) in this process; bench/stress.py reads it
 
 
 def default_db_path() -> Path:
@@ -87,6 +88,20 @@ def is_busy(exc: BaseException) -> bool:
     return "database is locked" in msg or "database is busy" in msg
 
 
+# PostgreSQL: serialization failure, deadlock, and a unique key another transaction
+# inserted first (two "get or create" of one new contact, tag, ...): run it all again,
+# and the second time round the other's row is there to be found.
+RETRY_SQLSTATES = {"40001", "40P01", "23505"}
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A write that would succeed if run again from the start: SQLite busy, a PostgreSQL race,
+    or a ticket another writer changed since this one read it (models.Ticket's version check)."""
+    if isinstance(exc, StaleDataError):
+        return True
+    return is_busy(exc) or getattr(getattr(exc, "orig", None), "sqlstate", None) in RETRY_SQLSTATES
+
+
 class Desk:
     """One opened database: the engine plus read and write sessions."""
 
@@ -108,7 +123,9 @@ class Desk:
         """Run `fn(session)` in one write transaction, committed on success.
 
         Retried from the start while SQLite reports the database busy, so a
-        user never sees "database is locked"; any other error rolls back."""
+        user never sees "database is locked", and on PostgreSQL after a serialization
+        failure, a deadlock or a unique key a concurrent transaction took first
+        (`is_retryable`); any other error rolls back."""
         def committed(session: Session) -> T:
             result = fn(session)
             session.commit()
@@ -127,9 +144,9 @@ class Desk:
             session = Session(self._write_engine, expire_on_commit=False)
             try:
                 return session, fn(session)
-            except OperationalError as exc:
+            except (DBAPIError, StaleDataError) as exc:
                 session.close()
-                if not is_busy(exc) or attempt == WRITE_RETRIES - 1:
+                if not is_retryable(exc) or attempt == WRITE_RETRIES - 1:
                     raise
                 global busy_retries
                 busy_retries += 1
