@@ -41,7 +41,8 @@ def say(text: str) -> None:
 
 
 def run(procs: int, ops: int, backend: str, *, seed: int = 1, out: Path | None = None,
-        subprocess_every: int = 10, keep: bool = False, real_worker: bool = True) -> dict:
+        subprocess_every: int = 10, keep: bool = False, real_worker: bool = True,
+        max_seconds: float | None = None) -> dict:
     """One whole stress run; returns the report (see stress_check.report)."""
     from bench import stress_check
 
@@ -70,6 +71,8 @@ def run(procs: int, ops: int, backend: str, *, seed: int = 1, out: Path | None =
 
     child = [sys.executable, "-m", "bench.stress", "--child", "--url", url, "--seed", str(seed),
              "--subprocess-every", str(subprocess_every)]
+    if max_seconds:
+        child += ["--deadline", str(time.time() + max_seconds)]
     started = time.perf_counter()
     worker = spawn("p0", child + ["--proc", "0", "--kind", "worker", "--log", str(out / "p0.jsonl"),
                                   "--stop-file", str(stop_file)])
@@ -97,7 +100,7 @@ def run(procs: int, ops: int, backend: str, *, seed: int = 1, out: Path | None =
     for name, code in bad_exits.items():
         found.violations.append(f"process {name} exited {code}")
     report = stress_check.report(found, procs=procs, ops=ops, backend=backend, seconds=elapsed)
-    report["out"] = str(out)
+    report["out"], report["url"] = str(out), url
     (out / "report.json").write_text(json.dumps(report, indent=2))
     return report
 
@@ -117,9 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--subprocess-every", type=int, default=10,
                    help="CLI drivers run every Nth command as a real subprocess (the rest in-process)")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    p.add_argument("--max-seconds", type=float,
+                   help="drivers start no operation after this many seconds (the report counts what was done)")
     a = p.parse_args(argv)
     report = run(a.procs, a.ops, a.backend, seed=a.seed, out=Path(a.out) if a.out else None,
-                 subprocess_every=a.subprocess_every, keep=a.keep)
+                 subprocess_every=a.subprocess_every, keep=a.keep, max_seconds=a.max_seconds)
     from bench.stress_check import markdown
 
     print(markdown(report))

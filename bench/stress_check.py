@@ -377,7 +377,10 @@ def report(found: Found, *, procs: int, ops: int, backend: str, seconds: float) 
 def markdown(rep: dict) -> str:
     lines = [f"### {rep['backend']}: {rep['processes']} processes x {rep['operations_each']} operations "
              f"(+ the worker)", "",
-             f"{rep['operations']} operations in {rep['seconds']} s: **{rep['ops_per_s']} ops/s**, "
+             f"{rep['operations']} operations"
+             + (f" (of {rep['processes'] * rep['operations_each']} planned: the time limit came first)"
+                if rep['operations'] < rep['processes'] * rep['operations_each'] else "")
+             + f" in {rep['seconds']} s: **{rep['ops_per_s']} ops/s**, "
              f"p50 {rep['p50_ms']} ms, p99 {rep['p99_ms']} ms; busy retries {rep['retries']}; "
              f"{rep['subprocesses']} CLI subprocesses; {rep['sweeps']} worker rounds; "
              f"**violations: {len(rep['violations'])}**", "",

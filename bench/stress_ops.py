@@ -92,9 +92,12 @@ class Driver:
 
     # -- the loop --------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self, deadline: float | None = None) -> None:
+        """`ops` operations, or fewer if the wall-clock `deadline` (time.time()) comes first."""
         names, weights = zip(*KINDS.items())
         for self.n in range(self.ops):
+            if deadline is not None and time.time() > deadline:
+                break
             op = self.rng.choices(names, weights)[0]
             self.one(op)
         self.log.close()
@@ -497,7 +500,7 @@ def work(url: str, proc: int, log: Path, stop_file: Path) -> None:
         i += 1
         if last:
             break
-        time.sleep(0.2)
+        time.sleep(1.0)  # a worker's pace (the real `helpdesk worker` beside it runs every second too)
     out.close()
     desk.close()
 
@@ -514,10 +517,11 @@ def main_child(argv: list[str]) -> int:
     p.add_argument("--log", required=True)
     p.add_argument("--stop-file")
     p.add_argument("--subprocess-every", type=int, default=10)
+    p.add_argument("--deadline", type=float, help="stop starting operations at this time.time()")
     a = p.parse_args(argv)
     os.environ.pop("HELPDESK_AGENT", None)
     if a.kind == "worker":
         work(a.url, a.proc, Path(a.log), Path(a.stop_file))
     else:
-        Driver(a.url, a.proc, a.kind, a.ops, a.seed, Path(a.log), a.subprocess_every).run()
+        Driver(a.url, a.proc, a.kind, a.ops, a.seed, Path(a.log), a.subprocess_every).run(a.deadline)
     return 0
