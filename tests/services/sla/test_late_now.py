@@ -81,3 +81,23 @@ def test_the_sweeps_recompute_keeps_a_reply_committed_after_its_now(desk, crew):
     assert result.breaches == 1
     row = clock(desk, tid, "next_response")
     assert row.met_at == due + timedelta(seconds=30)
+
+
+def test_the_sweep_holds_the_tickets_it_acts_on(desk, crew):
+    """PostgreSQL: another writer waits for the sweep instead of making its changes stale."""
+    import pytest
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    if desk.backend == "sqlite":
+        pytest.skip("SQLite's write transaction holds the whole database")
+    tid = answered_ticket(desk, crew)
+    session, due = desk.begin(lambda s: escalations._load(s, [tid], None))
+    other = create_engine(desk.url)
+    try:
+        with other.connect() as conn, pytest.raises(OperationalError, match="could not obtain lock"):
+            conn.execute(text("SELECT id FROM ticket WHERE id = :t FOR UPDATE NOWAIT"), {"t": tid})
+    finally:
+        session.close()
+        other.dispose()
+    assert [d.ticket.id for d in due] == [tid]
