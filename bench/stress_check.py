@@ -303,16 +303,21 @@ def check_sla_actions(found: Found, s) -> None:
     """One event per warning and per breach; nothing due before the last sweep left unfired."""
     from helpdesk.models import Event, SlaClock, Ticket
 
-    fired = Counter((tid, f, new) for tid, f, new in s.execute(
-        select(Event.ticket_id, Event.field, Event.new).where(Event.field.in_(("sla.warning", "sla.breached")))))
-    for (tid, f, new), n in fired.items():
+    # a new policy is a new clock, which may warn and breach anew (a policy A -> B -> A gives
+    # the same due instant again): firings are counted per policy epoch of the ticket
+    changes = defaultdict(list)
+    for tid, eid in s.execute(select(Event.ticket_id, Event.id).where(Event.field == "sla_policy").order_by(Event.id)):
+        changes[tid].append(eid)
+    fired = Counter((tid, f, new, sum(1 for c in changes[tid] if c < eid)) for tid, f, new, eid in s.execute(
+        select(Event.ticket_id, Event.field, Event.new, Event.id).where(Event.field.in_(("sla.warning", "sla.breached")))))
+    for (tid, f, new, _), n in fired.items():
         found.checked[f] += n
         if n > 1:
             found.bad(f"#{tid}: {f} '{new}' fired {n} times")
     last_sweep = _last_sweep(found)
     imported = set(s.execute(select(Ticket.id).where(Ticket.external_id.is_not(None))).scalars())
     told = defaultdict(set)
-    for tid, f, new in fired:
+    for tid, f, new, _ in fired:
         told[(tid, f)].add(new)
     for row in s.execute(select(SlaClock)).scalars():
         if row.ticket_id in imported:

@@ -244,6 +244,8 @@ class Driver:
         if tid is None:
             raise Refused("no_ticket", "nothing to update yet")
         version = self.version_of(tid)
+        if version is None:  # PostgreSQL: a number a rolled-back create took
+            raise Refused("no_ticket", f"no ticket #{tid}")
         record.update(ticket=tid, if_version=version)
         status = self.rng.choice(STATUSES + (None, None))
         priority = self.rng.choice(PRIORITIES + (None,))

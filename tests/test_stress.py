@@ -6,13 +6,15 @@ are in the README ("Proven under load")."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
-from conftest import BACKENDS, pg_url
 from sqlalchemy import create_engine, text
 
 from bench import stress, stress_check, stress_desk
 
 PROCS, OPS = 3, 30
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("HELPDESK_TEST_PG") else [])
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -22,8 +24,6 @@ def small_run(request, tmp_path_factory):
         mp.setenv("HELPDESK_CONFIG", str(out / "user-config.toml"))
         mp.setenv("XDG_DATA_HOME", str(out / "xdg-data"))
         mp.delenv("HELPDESK_AGENT", raising=False)
-        if request.param == "postgresql":
-            mp.setenv("HELPDESK_TEST_PG", pg_url())
         report = stress.run(PROCS, OPS, request.param, seed=7, out=out, keep=True)
     url = report["url"]
     yield report, url, out
