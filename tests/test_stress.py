@@ -7,6 +7,7 @@ are in the README ("Proven under load")."""
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -52,10 +53,12 @@ def test_the_checker_finds_each_injected_violation(small_run):
         conn.execute(text("DELETE FROM event WHERE field = 'field.stress' AND new = :t"), {"t": token})
         bumped = conn.execute(text("SELECT id FROM ticket WHERE id <> :t ORDER BY id LIMIT 1"), {"t": tid}).scalar()
         conn.execute(text("UPDATE ticket SET version = version + 1 WHERE id = :t"), {"t": bumped})
-        conn.execute(text(
-            "INSERT INTO event (ticket_id, entity, entity_id, at, actor, field, old, new, reason) "
-            "SELECT ticket_id, entity, entity_id, at, actor, field, old, new, reason FROM event "
-            "WHERE field IN ('sla.warning', 'sla.breached') ORDER BY id LIMIT 1"))
+        for _ in range(2):  # one breach announced twice (after every policy change of the ticket)
+            conn.execute(text(
+                "INSERT INTO event (ticket_id, entity, entity_id, at, actor, field, old, new, reason) "
+                "VALUES (:t, 'ticket', :t, :at, 'system', 'sla.breached', NULL, "
+                "'resolution breached at 2026-01-01T00:00:00+00:00', 'SLA policy standard')"),
+                {"t": tid, "at": datetime(2026, 1, 1, tzinfo=timezone.utc)})
         moved = conn.execute(text("SELECT ticket_id, kind FROM sla_clock ORDER BY ticket_id, kind LIMIT 1")).one()
         conn.execute(text("UPDATE sla_clock SET target_seconds = target_seconds + 7 WHERE ticket_id = :t AND kind = :k"),
                      {"t": moved[0], "k": moved[1]})
