@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -138,7 +139,14 @@ INSIGHT_RESOLVED = ("resolved_at", "merged_into_id", "agent_replies", "reopens",
 REOPEN_WHERE = "field = 'status' AND old IN ('solved', 'closed') AND new NOT IN ('solved', 'closed')"
 
 
+_TICKET_VERSION = Column("version", Integer, nullable=False, default=1)
+
+
 class Ticket(_Table, table=True):
+    # every UPDATE of a ticket row says `WHERE version = <the version read>`: a writer that
+    # read it before another committed a change fails (StaleDataError) and Desk.write runs it
+    # again, so no change is lost and no version is given twice (PostgreSQL's READ COMMITTED)
+    __mapper_args__ = {"version_id_col": _TICKET_VERSION, "version_id_generator": False}
     __table_args__ = (
         Index("ix_ticket_status_updated", "status", "updated_at", "id"),
         Index("ix_ticket_status_priority_updated", "status", "priority", "updated_at", "id"),
@@ -182,7 +190,7 @@ class Ticket(_Table, table=True):
     first_response_at: Optional[datetime] = ts()
     solved_at: Optional[datetime] = ts()
     closed_at: Optional[datetime] = ts()
-    version: int = 1
+    version: int = Field(default=1, sa_column=_TICKET_VERSION)
     status_changed_at: Optional[datetime] = ts()  # status_age: in the query language (ix_ticket_status_age)
     stage: Optional[str] = Field(default=None, index=True)  # where it is in its type's process
     stage_changed_at: Optional[datetime] = ts()  # stage_age: in the query language

@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from helpdesk.models import Agent, Contact, Organization, Team, utcnow
-from helpdesk.services.core.bulk_sql import is_sqlite
+from helpdesk.services.core.bulk_sql import is_sqlite, listed
 
 NAME_MAX = 200
 _DIGITS = re.compile(r"\D")
@@ -56,9 +56,36 @@ def _insert(session: Session, model, refs: list[Ref], values: Callable[[Ref], di
     if not refs:
         return
     if not is_sqlite(session):
+        # PostgreSQL: another writer (a ticket create, mail, another import) may have
+        # committed the same new contact or organization since the book was read; then
+        # the row is theirs to share, not a unique key error (found by bench/stress.py)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        key = model.email if model is Contact else model.name
         for ref in refs:
-            ref.id = session.execute(insert(model).values(**values(ref)).returning(model.id)).scalar_one()
+            row = values(ref)
+            ref.id = session.execute(pg_insert(model).values(**row).on_conflict_do_nothing()
+                                     .returning(model.id)).scalar()
+            if ref.id is None:
+                ref.id = session.execute(select(model.id).where(key == row[key.key])).scalar_one()
         return
+    # SQLite: people another process created after the book was read (this transaction
+    # holds the write lock now, so what is found here stays) are shared, not inserted again
+    key = model.email if model is Contact else model.name
+    keyed = {}
+    for ref in refs:
+        value = values(ref)[key.key]
+        if value is not None:
+            keyed.setdefault(value, []).append(ref)
+    if keyed:
+        shared = set()
+        for value, found in session.execute(select(key, model.id).where(key.in_(listed(session, list(keyed))))):
+            for ref in keyed.get(value, ()):
+                ref.id = found
+                shared.add(id(ref))
+        refs = [ref for ref in refs if id(ref) not in shared]
+        if not refs:
+            return
     first = (session.execute(select(func.max(model.id))).scalar() or 0) + 1
     for number, ref in enumerate(refs, start=first):
         ref.id = number

@@ -79,8 +79,14 @@ def sweep(session: Session, *, now: datetime, limit: int = BATCH) -> SweepResult
 
 
 def _load(session: Session, ids: list[int], config: SlaConfig | None) -> list[Tracked]:
-    """The tickets and their stored clocks; each with the policy its clocks were computed under."""
-    tickets = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars()}
+    """The tickets and their stored clocks; each with the policy its clocks were computed under.
+
+    The ticket rows are locked (FOR UPDATE, in id order; nothing on SQLite, whose write
+    transaction holds the database): on PostgreSQL a writer changing one of them while the
+    sweep runs would otherwise make the sweep's own change stale, and a long sweep over busy
+    tickets failed every retry (found by bench/stress.py). Others now wait for the sweep."""
+    tickets = {t.id: t for t in session.execute(
+        select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id).with_for_update()).scalars()}
     rows: dict[int, dict[str, SlaClock]] = {tid: {} for tid in tickets}
     for row in session.execute(select(SlaClock).where(SlaClock.ticket_id.in_(ids))).scalars():
         rows[row.ticket_id][row.kind] = row

@@ -326,7 +326,12 @@ def _write_many(session: Session, inserts: list, updates: list, deletes: list, s
 @contextmanager
 def one_recompute(session: Session, *, now: datetime, reason: str | None = None, actor: Actor = SYSTEM):
     """Inside, ticket changes only queue the recomputation of their clocks; it
-    runs once, for all of them, on the way out (batch work such as the sweep's actions)."""
+    runs once, for all of them, on the way out (batch work such as the sweep's actions).
+
+    On the way out the clocks are worked out as of `now` or the current time, whichever
+    is later: callers read `now` before their transaction, which may begin after other
+    writers committed replies (waiting for the lock), and the changes made inside are
+    stamped later still; a recompute as of the earlier `now` would not see them."""
     if "sla_batch" in session.info:  # already inside one: the outer one does it
         yield
         return
@@ -336,7 +341,7 @@ def one_recompute(session: Session, *, now: datetime, reason: str | None = None,
     finally:
         session.info.pop("sla_batch", None)
     if queue:
-        track_many(session, list(queue), now=now, actor=actor, reason=reason)
+        track_many(session, list(queue), now=max(now, utcnow()), actor=actor, reason=reason)
 
 
 def recompute_open(session: Session, *, now: datetime, actor: Actor = SYSTEM, reason: str | None = None) -> int:
