@@ -7,6 +7,9 @@ from typing import Any
 
 from helpdesk.models import Event, utcnow
 
+# an event row as the set-based writers give it to `bulk_sql.insert_rows`
+EVENT_COLUMNS = ("ticket_id", "entity", "entity_id", "at", "actor", "field", "old", "new", "reason")
+
 
 def _text(value: Any) -> str | None:
     if value is None:

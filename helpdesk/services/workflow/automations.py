@@ -165,7 +165,6 @@ def _act_set(session: Session, automation: Automation, ids: list[int],
     return {tid: out[tid] for tid in ids}
 
 
-EVENT_COLUMNS = ("ticket_id", "entity", "entity_id", "at", "actor", "field", "old", "new", "reason")
 
 
 def _set_chunk(session: Session, ids: list[int], name: str, actor, plan: _Plan,
@@ -174,7 +173,7 @@ def _set_chunk(session: Session, ids: list[int], name: str, actor, plan: _Plan,
     from sqlalchemy.orm.attributes import set_committed_value
 
     from helpdesk.services.core import bus
-    from helpdesk.services.core.audit import _text
+    from helpdesk.services.core.audit import EVENT_COLUMNS, _text
     from helpdesk.services.core.bulk_sql import delete_rows, insert_rows, listed
 
     session.flush()

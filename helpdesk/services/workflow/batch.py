@@ -19,7 +19,7 @@ savepoints stay exactly as they were."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -27,8 +27,8 @@ from helpdesk.errors import HelpdeskError
 from helpdesk.models import PRIORITIES, Agent, Event, Team, Ticket, TicketTag, utcnow
 from helpdesk.rules import Actions
 from helpdesk.services.core import bus, notifications
-from helpdesk.services.core.audit import _text
-from helpdesk.services.core.bulk_sql import listed
+from helpdesk.services.core.audit import EVENT_COLUMNS, _text
+from helpdesk.services.core.bulk_sql import insert_rows, listed
 from helpdesk.services.workflow.actions import fire, rule_actor
 
 CHUNK = 5000  # tickets per firing statement (long id lists go as one JSON parameter on SQLite)
@@ -127,7 +127,7 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
         before = tags.get(tid, set())
         after = (before | plan.add) - plan.remove
         if after != before:
-            new_tags += [{"ticket_id": tid, "tag": t} for t in sorted(after - before)]
+            new_tags += [(tid, t) for t in sorted(after - before)]
             gone_tags += [{"tid": tid, "gone": t} for t in sorted(before - after)]
             diff["tags"] = (sorted(before), sorted(after))
         if diff:  # lifecycle.touch: version + 1, updated_at
@@ -148,10 +148,8 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
         _forget_tags(session, gone_tags)
         session.execute(delete(TicketTag.__table__).where(TicketTag.ticket_id == bindparam("tid"),
                                                           TicketTag.tag == bindparam("gone")), gone_tags)
-    if new_tags:
-        session.execute(insert(TicketTag.__table__), new_tags)
-    if field_events:
-        session.execute(insert(Event.__table__), field_events)
+    insert_rows(session, TicketTag.__table__, ("ticket_id", "tag"), new_tags)
+    insert_rows(session, Event.__table__, EVENT_COLUMNS, field_events)
     bus.publish_many(session, published)
     if plan.actions.notify:
         _notify(session, [rows[tid] for tid in ids if tid not in odd], plan, rule_name)
@@ -159,8 +157,7 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
     now = utcnow()
     rule_events = [_event(tid, now, actor.label, "rule", None, f"{kind} {rule_name}",
                           ", ".join(sorted(out[tid])) or "no change") for tid in ids if tid not in odd]
-    if rule_events:
-        session.execute(insert(Event.__table__), rule_events)
+    insert_rows(session, Event.__table__, EVENT_COLUMNS, rule_events)
     for tid in (tid for tid in ids if tid in odd):  # in their order
         out[tid] = fire(session, tid, rule_name, plan.actions, kind=kind)
     return {tid: out[tid] for tid in ids}
@@ -215,6 +212,7 @@ def _forget_tags(session: Session, gone: list[dict]) -> None:
             session.expunge(tag)
 
 
-def _event(tid: int, at, actor: str, field: str, old, new, reason: str | None) -> dict:
-    return {"ticket_id": tid, "entity": "ticket", "entity_id": tid, "at": at, "actor": actor, "field": field,
-            "old": _text(old), "new": _text(new), "reason": reason}
+def _event(tid: int, at, actor: str, field: str, old, new, reason: str | None) -> tuple:
+    """An event row in EVENT_COLUMNS order (written by `bulk_sql.insert_rows`: the driver's
+    executemany, not the ORM's bulk insert, which fetched every row back)."""
+    return (tid, "ticket", tid, at, actor, field, _text(old), _text(new), reason)

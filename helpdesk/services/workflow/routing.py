@@ -24,7 +24,8 @@ from sqlmodel import Session
 from helpdesk.models import PRIORITIES, Agent, Team, Ticket, TicketSkill, utcnow
 from helpdesk.services.core import bus
 from helpdesk.services.core.actors import Actor, require
-from helpdesk.services.core.bulk_sql import listed
+from helpdesk.services.core.audit import EVENT_COLUMNS
+from helpdesk.services.core.bulk_sql import insert_rows, listed
 
 STRATEGIES = ("manual", "round_robin", "least_loaded")
 LOADED = ("new", "open")  # what counts against capacity; pending, on_hold, solved free it
@@ -120,7 +121,7 @@ def _assign(session: Session, assigned: list[tuple[int, Agent]], reason: str) ->
     UPDATE per agent, the events in one insert, then each ticket's ticket.updated
     (published together: nothing here reads what the others wrote). Stamped with the
     time of writing, as `touch` does, not the `now` routing decided by."""
-    from sqlalchemy import insert, update
+    from sqlalchemy import update
     from sqlalchemy.orm.attributes import set_committed_value
 
     from helpdesk.models import Event
@@ -141,9 +142,8 @@ def _assign(session: Session, assigned: list[tuple[int, Agent]], reason: str) ->
             set_committed_value(ticket, "assignee_id", agent.id)
             set_committed_value(ticket, "version", ticket.version + 1)
             set_committed_value(ticket, "updated_at", now)
-    session.execute(insert(Event.__table__), [
-        {"ticket_id": tid, "entity": "ticket", "entity_id": tid, "at": now, "actor": ROUTER.label,
-         "field": "assignee", "old": None, "new": agent.email, "reason": reason} for tid, agent in assigned])
+    insert_rows(session, Event.__table__, EVENT_COLUMNS,
+                [(tid, "ticket", tid, now, ROUTER.label, "assignee", None, agent.email, reason) for tid, agent in assigned])
     bus.publish_many(session, [bus.DomainEvent("ticket.updated", tid, ROUTER, changes={"assignee": (None, agent.email)})
                                for tid, agent in assigned])
 
