@@ -191,20 +191,11 @@ def _set_chunk(session: Session, ids: list[int], name: str, actor, plan: _Plan,
     for tid in ids:
         if tid in odd:
             continue
-        ticket, diff = tickets[tid], {}
-        # the order of lifecycle._apply: priority, team, then tags
-        if plan.priority is not None and ticket.priority != plan.priority:
-            diff["priority"] = (ticket.priority, plan.priority)
-        if plan.sets_team:
-            new_id = plan.team.id if plan.team else None
-            if ticket.team_id != new_id:
-                diff["team"] = (team_names.get(ticket.team_id), plan.team.name if plan.team else None)
         before = tags[tid]
-        after = (before | plan.add) - plan.remove
+        diff, after = plan.diff(tickets[tid], before, team_names)
         if after != before:
             new_tags += [(tid, t) for t in sorted(after - before)]
             gone_tags += [(tid, t) for t in before - after]
-            diff["tags"] = (sorted(before), sorted(after))
         if diff:
             events += [(tid, "ticket", tid, now, actor.label, field, _text(old), _text(new), reason)
                        for field, (old, new) in diff.items()]

@@ -90,6 +90,21 @@ class _Plan:
             named.add(found)
         return cls(actions, priority, "team" in actions.sets, team, add, remove, named)
 
+    def diff(self, row, before: set[str], team_names: dict) -> tuple[dict, set[str]]:
+        """What the actions change on one ticket (`row`: its priority and team_id; `before`:
+        its tags), in the order of lifecycle._apply: priority, team, then tags; and its tags after."""
+        diff: dict = {}
+        if self.priority is not None and row.priority != self.priority:
+            diff["priority"] = (row.priority, self.priority)
+        if self.sets_team:
+            new_id = self.team.id if self.team else None
+            if row.team_id != new_id:
+                diff["team"] = (team_names.get(row.team_id), self.team.name if self.team else None)
+        after = (before | self.add) - self.remove
+        if after != before:
+            diff["tags"] = (sorted(before), sorted(after))
+        return diff, after
+
 
 def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: str) -> dict[int, dict | None]:
     """One firing over up to CHUNK tickets as set-based row writes: the tickets' columns and
@@ -116,20 +131,11 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
     for tid in ids:
         if tid in odd:
             continue
-        row, diff = rows[tid], {}
-        # the order of lifecycle._apply: priority, team, then tags
-        if plan.priority is not None and row.priority != plan.priority:
-            diff["priority"] = (row.priority, plan.priority)
-        if plan.sets_team:
-            new_id = plan.team.id if plan.team else None
-            if row.team_id != new_id:
-                diff["team"] = (team_names.get(row.team_id), plan.team.name if plan.team else None)
         before = tags.get(tid, set())
-        after = (before | plan.add) - plan.remove
+        diff, after = plan.diff(rows[tid], before, team_names)
         if after != before:
             new_tags += [(tid, t) for t in sorted(after - before)]
             gone_tags += [{"tid": tid, "gone": t} for t in sorted(before - after)]
-            diff["tags"] = (sorted(before), sorted(after))
         if diff:  # lifecycle.touch: version + 1, updated_at
             field_events += [_event(tid, now, actor.label, name, old, new, f"rule {rule_name}")
                              for name, (old, new) in diff.items()]
