@@ -214,10 +214,8 @@ def _any_routing_team(session: Session) -> bool:
 def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     """A ticket may now wait (new, team set, unassigned, reopened) or its agent may have
     a free slot (solved, pending, reassigned): route its team and its agents' teams."""
-    if event.actor is ROUTER and set(event.changes) == {"assignee"}:
+    if not _may_route(event):
         return
-    if event.name == "ticket.updated" and not _may_route(event.changes):
-        return  # a tag, a field: nobody waits or frees a slot
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None:
         return
@@ -237,12 +235,16 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
 ROUTING_INPUTS = frozenset({"status", "team", "assignee", "priority", "skills"})
 
 
-def _may_route(changes: dict | None) -> bool:
+def _may_route(event: bus.DomainEvent) -> bool:
+    """Whether this change can make a ticket wait or free a slot: not routing's own
+    assignment, nor a tag or a field (nothing routing reads)."""
     from helpdesk.query_reads import diff_keys
 
-    if not changes:
+    if event.actor is ROUTER and set(event.changes) == {"assignee"}:
+        return False
+    if event.name != "ticket.updated" or not event.changes:
         return True
-    changed = diff_keys(changes)
+    changed = diff_keys(event.changes)
     return changed is None or bool(changed & ROUTING_INPUTS)
 
 
@@ -250,8 +252,7 @@ def _may_route(changes: dict | None) -> bool:
 def on_many_changes(session: Session, events: list[bus.DomainEvent]) -> None:
     """`on_ticket_change` for a change to many tickets (a rule's firing over a batch):
     their teams and agents read in one query."""
-    events = [e for e in events if not (e.actor is ROUTER and set(e.changes) == {"assignee"})
-              and not (e.name == "ticket.updated" and not _may_route(e.changes))]
+    events = [e for e in events if _may_route(e)]
     if not events:
         return
     teams: set[int | None] = set()
