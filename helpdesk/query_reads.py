@@ -28,10 +28,15 @@ KNOWN = frozenset({"status", "priority", "team", "assignee", "tags", "skills", "
 ANY = None  # "it may have changed anything" / "it may read anything"
 
 
+def known(diff: dict) -> bool:
+    """Whether every field a diff names is one listed above (else: it may change anything)."""
+    return all(k in KNOWN or k.startswith("field.") for k in diff)
+
+
 def diff_keys(diff: dict) -> frozenset[str] | None:
     """A change's diff ({field: (old, new)}) as the keys above; ANY when it names a field
     not listed (its effects are not known here)."""
-    if any(k not in KNOWN and not k.startswith("field.") for k in diff):
+    if not known(diff):
         return ANY
     keys = set(diff) - {"tags"}
     if "tags" in diff:  # which tags came or went: `tag:vip` need not look again when `auto-vpn` came

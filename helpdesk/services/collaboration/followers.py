@@ -85,6 +85,17 @@ def collect(session: Session, event: bus.DomainEvent) -> None:
     bus.at_commit(session, "collaboration.followers", tell_followers)
 
 
+@bus.many(collect)
+def collect_many(session: Session, events: list[bus.DomainEvent]) -> None:
+    """`collect` for a rule's firing over a batch: the same pending changes, one `at_commit`."""
+    pending = session.info.setdefault(PENDING, {})
+    for event in events:
+        if event.ticket_id is not None and event.changes:
+            pending.setdefault(event.ticket_id, []).append((event.actor, dict(event.changes)))
+    if pending:
+        bus.at_commit(session, "collaboration.followers", tell_followers)
+
+
 def tell_followers(session: Session) -> None:
     """One notification per follower and changed ticket, for the changes others made."""
     pending: dict[int, list] = session.info.pop(PENDING, {})

@@ -176,15 +176,18 @@ def clocks_may_move(session: Session, changes: dict | None) -> bool:
     priority or type, or something a policy's `match` reads (which policy applies). A tag
     an automation adds, a new assignee or team, a typed field no policy names: no clock
     moves, so neither the clocks nor the report figures built on them are worked out again."""
-    from helpdesk.query_reads import diff_keys, overlaps
+    from helpdesk.query_reads import ANY, diff_keys, known, overlaps
 
     if not changes:
         return True  # a change that does not say what it changed
-    changed = diff_keys(changes)
-    if changed is None or changed & CLOCK_INPUTS:
+    if not changes.keys().isdisjoint(CLOCK_INPUTS) or not known(changes):
         return True
     config = stored_config(session)
-    return config is not None and overlaps(_matches_read(tuple(p.match for p in config.policies)), changed)
+    if config is None:
+        return False
+    read = _matches_read(tuple(p.match for p in config.policies))
+    # asked for every ticket of a rule's firing: the diff's tag keys only when a match reads tags
+    return read is ANY or (bool(read) and overlaps(read, diff_keys(changes)))
 
 
 @lru_cache(maxsize=16)

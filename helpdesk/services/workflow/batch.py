@@ -11,7 +11,12 @@ SLA clocks and insight take them as one batch, followers one by one).
 
 Per ticket the rows are the same as `fire`'s: one event per changed field (reason
 `rule NAME`), then the `rule` event naming the rule, version + 1 and updated_at
-only when something changed. Only actions no subscriber can refuse go this way:
+only when something changed. The version goes up at each firing; updated_at is
+written once per ticket just before the commit (`_touch_later`): it sits in six
+indexes, and writing it at every firing of a chain cost more than the firings'
+other writes together. Nothing in between reads it but a `when` with `updated:`,
+which then sees the time of the change that started the chain (the same moment,
+give or take the rules' milliseconds). Only actions no subscriber can refuse go this way:
 tags, priority, team and notify. Anything else (status, type, fields, assignee,
 skills, a macro), a closed ticket (a warning), a team that is gone or an agent to
 notify who is gone falls back to `fire`, ticket by ticket, so warnings and
@@ -27,10 +32,15 @@ from helpdesk.errors import HelpdeskError
 from helpdesk.models import PRIORITIES, Agent, Event, Team, Ticket, TicketTag, utcnow
 from helpdesk.rules import Actions
 from helpdesk.services.core import bus, notifications
-from helpdesk.services.core.audit import EVENT_COLUMNS, _text
+from helpdesk.services.core.audit import _text
 from helpdesk.services.core.bulk_sql import insert_rows, listed
 from helpdesk.services.workflow.actions import fire, rule_actor
 
+# Event rows as `bulk_sql.insert_rows` writes them (the driver's executemany, not the
+# ORM's bulk insert, which fetched every row back): what differs per ticket; the time,
+# actor and rule go once per statement (`same`).
+FIELD_EVENT = ("ticket_id", "entity_id", "field", "old", "new")
+RULE_EVENT = ("ticket_id", "entity_id", "reason")
 CHUNK = 5000  # tickets per firing statement (long id lists go as one JSON parameter on SQLite)
 T = Ticket.__table__
 
@@ -137,33 +147,34 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
             new_tags += [(tid, t) for t in sorted(after - before)]
             gone_tags += [{"tid": tid, "gone": t} for t in sorted(before - after)]
         if diff:  # lifecycle.touch: version + 1, updated_at
-            field_events += [_event(tid, now, actor.label, name, old, new, f"rule {rule_name}")
-                             for name, (old, new) in diff.items()]
+            field_events += [(tid, tid, name, _text(old), _text(new)) for name, (old, new) in diff.items()]
             published.append(bus.DomainEvent("ticket.updated", tid, actor, changes=diff))
             changed.append(tid)
         out[tid] = diff
     if changed:
-        values = {"version": T.c.version + 1, "updated_at": now}
+        values = {"version": T.c.version + 1}
         if plan.priority is not None:
             values["priority"] = plan.priority
         if plan.sets_team:
             values["team_id"] = plan.team.id if plan.team else None
         session.execute(update(T).where(T.c.id.in_(listed(session, changed))).values(**values))
-        _committed(session, changed, rows, values, now)
+        _committed(session, changed, rows, values)
+        _touch_later(session, changed)
     if gone_tags:
         _forget_tags(session, gone_tags)
         session.execute(delete(TicketTag.__table__).where(TicketTag.ticket_id == bindparam("tid"),
                                                           TicketTag.tag == bindparam("gone")), gone_tags)
     insert_rows(session, TicketTag.__table__, ("ticket_id", "tag"), new_tags)
-    insert_rows(session, Event.__table__, EVENT_COLUMNS, field_events)
+    insert_rows(session, Event.__table__, FIELD_EVENT, field_events,
+                same=dict(entity="ticket", at=now, actor=actor.label, reason=f"rule {rule_name}"))
     bus.publish_many(session, published)
     if plan.actions.notify:
         _notify(session, [rows[tid] for tid in ids if tid not in odd], plan, rule_name)
     session.flush()  # anything the subscribers recorded comes before the rule events, as in `fire`
     now = utcnow()
-    rule_events = [_event(tid, now, actor.label, "rule", None, f"{kind} {rule_name}",
-                          ", ".join(sorted(out[tid])) or "no change") for tid in ids if tid not in odd]
-    insert_rows(session, Event.__table__, EVENT_COLUMNS, rule_events)
+    rule_events = [(tid, tid, ", ".join(sorted(out[tid])) or "no change") for tid in ids if tid not in odd]
+    insert_rows(session, Event.__table__, RULE_EVENT, rule_events,
+                same=dict(entity="ticket", at=now, actor=actor.label, field="rule", old=None, new=f"{kind} {rule_name}"))
     for tid in (tid for tid in ids if tid in odd):  # in their order
         out[tid] = fire(session, tid, rule_name, plan.actions, kind=kind)
     return {tid: out[tid] for tid in ids}
@@ -193,7 +204,7 @@ def _notify(session: Session, rows: list, plan: _Plan, rule_name: str) -> None:
     notifications.notify_many(session, items)
 
 
-def _committed(session: Session, ids: list[int], rows: dict, values: dict, now) -> None:
+def _committed(session: Session, ids: list[int], rows: dict, values: dict) -> None:
     """Ticket objects the session holds take the values just written, as loaded ones."""
     identity = session.identity_map
     if not len(identity):
@@ -203,10 +214,34 @@ def _committed(session: Session, ids: list[int], rows: dict, values: dict, now) 
         if ticket is None:
             continue
         set_committed_value(ticket, "version", rows[tid].version + 1)
-        set_committed_value(ticket, "updated_at", now)
         for name in ("priority", "team_id"):
             if name in values:
                 set_committed_value(ticket, name, values[name])
+
+
+TOUCHED = "rules_touched"
+
+
+def _touch_later(session: Session, ids: list[int]) -> None:
+    """These tickets changed: their updated_at is written once, before the commit."""
+    session.info.setdefault(TOUCHED, set()).update(ids)
+    bus.at_commit(session, "workflow.touched", _write_touched)
+
+
+def _write_touched(session: Session) -> None:
+    """updated_at = now for every ticket a batch firing changed, in one UPDATE (and on
+    the Ticket objects the session holds, as loaded values)."""
+    ids = sorted(session.info.pop(TOUCHED, ()))
+    if not ids:
+        return
+    now = utcnow()  # after every firing: updated_at never goes back past a change made by `fire`
+    session.flush()
+    session.execute(update(T).where(T.c.id.in_(listed(session, ids))).values(updated_at=now))
+    identity = session.identity_map
+    for tid in ids if len(identity) else ():
+        ticket = identity.get((Ticket, (tid,), None))
+        if ticket is not None:
+            set_committed_value(ticket, "updated_at", now)
 
 
 def _forget_tags(session: Session, gone: list[dict]) -> None:
@@ -216,9 +251,3 @@ def _forget_tags(session: Session, gone: list[dict]) -> None:
         tag = identity.get((TicketTag, (row["tid"], row["gone"]), None))
         if tag is not None:
             session.expunge(tag)
-
-
-def _event(tid: int, at, actor: str, field: str, old, new, reason: str | None) -> tuple:
-    """An event row in EVENT_COLUMNS order (written by `bulk_sql.insert_rows`: the driver's
-    executemany, not the ORM's bulk insert, which fetched every row back)."""
-    return (tid, "ticket", tid, at, actor, field, _text(old), _text(new), reason)

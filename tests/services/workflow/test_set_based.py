@@ -125,7 +125,7 @@ def lines(n: int) -> list[tuple[int, str]]:
 def snapshot(desk) -> dict:
     with desk.read() as s:
         tickets = [tuple(r) for r in s.execute(select(
-            Ticket.id, Ticket.status, Ticket.priority, Ticket.team_id, Ticket.assignee_id, Ticket.version,
+            Ticket.id, Ticket.status, Ticket.priority, Ticket.team_id, Ticket.assignee_id, Ticket.version, Ticket.updated_at,
             Ticket.sla_state).order_by(Ticket.id))]
         tags = sorted(tuple(r) for r in s.execute(select(TicketTag.ticket_id, TicketTag.tag)))
         events = [tuple(r) for r in s.execute(select(
@@ -256,3 +256,33 @@ def test_a_run_in_chunks_reading_ahead_acts_like_searching_each_chunk(tmp_path):
         desk.close()
     assert results[0] == results[1]
     assert results[0][0]["actions"] == 60
+
+
+def test_a_ticket_a_trigger_changed_shows_the_commit_as_its_last_update(tmp_path):
+    """updated_at is written once per ticket before the commit (batch._touch_later): a
+    backdated line that a trigger changed reads as updated now; one nothing changed
+    keeps its own time; the version still counts every firing."""
+    desk, admin = staffed_desk(str(tmp_path / "desk.db"))
+    week_ago = NOW - timedelta(days=7)
+    with time_machine.travel(NOW, tick=False):
+        desk.write(lambda s: load_rules_file(s, admin, '''
+[[triggers]]
+name = "printer words"
+on = ["created"]
+when = "printer"
+actions = { add_tags = ["hw"] }
+
+[[triggers]]
+name = "hardware high"
+on = ["created"]
+when = "tag:hw"
+actions = { priority = "high" }
+'''))
+        stamp = week_ago.strftime("%Y-%m-%dT%H:%M:%SZ")
+        ids = desk.write(lambda s: create_from_lines(s, admin, [
+            (1, json.dumps({"subject": "printer jammed", "created_at": stamp})),
+            (2, json.dumps({"subject": "invoice question", "created_at": stamp}))]))
+    with desk.read() as s:
+        printer, invoice = (s.get(Ticket, tid) for tid in ids)
+        assert printer.updated_at == NOW and printer.priority == "high" and printer.version == 3
+        assert invoice.updated_at == week_ago and invoice.version == 1
