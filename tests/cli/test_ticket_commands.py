@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 
@@ -170,6 +171,7 @@ def test_jsonl_with_bad_lines_writes_nothing_and_names_them(staffed):
     for line in ("line 4: subject", "line 5: not JSON", "line 6: priority", "line 7: team"):
         assert line in r.err
     assert staffed("ticket", "list", "--json").json()["total"] == 0
+    assert gc.isenabled()  # held off during the create (core/collector), back on after a refusal too
 
 
 def test_agent_team_contact_commands(staffed):

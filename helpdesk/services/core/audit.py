@@ -17,7 +17,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, (list, tuple, set)):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(map(str, value))
     return str(value)
 
 

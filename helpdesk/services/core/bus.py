@@ -33,6 +33,16 @@ class DomainEvent:
     actor: Any = None
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    _keys: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def changed_keys(self) -> frozenset[str] | None:
+        """`query_reads.diff_keys` of its changes, worked out once: the SLA clocks, the
+        report figures and routing each ask for every event of a rule's firing."""
+        if self._keys is None:
+            from helpdesk.query_reads import diff_keys
+
+            self._keys = (diff_keys(self.changes),)
+        return self._keys[0]
 
 
 def subscribe(*names: str):

@@ -27,7 +27,7 @@ from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import utcnow
 from helpdesk.services.core.actors import Actor, require
 from helpdesk.services.core.bulk_sql import is_sqlite
-from helpdesk.services.imports import collector
+from helpdesk.services.core import collector
 from helpdesk.services.imports.batch import (
     Batch,
     Outcome,

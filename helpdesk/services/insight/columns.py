@@ -40,7 +40,7 @@ _PENDING = "insight_tickets"
 def _touched(session: Session, event: bus.DomainEvent) -> None:
     if event.ticket_id is None:
         return
-    if event.name == "ticket.updated" and not clocks_may_move(session, event.changes):
+    if event.name == "ticket.updated" and not clocks_may_move(session, event):
         return  # the figures read the status history, the messages and the clocks: none moved
     session.info.setdefault(_PENDING, set()).add(event.ticket_id)
     bus.at_commit(session, "insight.columns", _flush_pending)
@@ -49,7 +49,7 @@ def _touched(session: Session, event: bus.DomainEvent) -> None:
 @bus.many(_touched)
 def _many_touched(session: Session, events: list[bus.DomainEvent]) -> None:
     session.info.setdefault(_PENDING, set()).update(e.ticket_id for e in events if e.ticket_id is not None and not (
-        e.name == "ticket.updated" and not clocks_may_move(session, e.changes)))
+        e.name == "ticket.updated" and not clocks_may_move(session, e)))
     bus.at_commit(session, "insight.columns", _flush_pending)
 
 

@@ -171,13 +171,15 @@ def short_duration(seconds: int | None) -> str:
 CLOCK_INPUTS = frozenset({"status", "priority", "type"})  # pauses, targets; the rest only through `match`
 
 
-def clocks_may_move(session: Session, changes: dict | None) -> bool:
-    """Whether a ticket change (its diff) can move its SLA clocks: it touches the status,
-    priority or type, or something a policy's `match` reads (which policy applies). A tag
-    an automation adds, a new assignee or team, a typed field no policy names: no clock
-    moves, so neither the clocks nor the report figures built on them are worked out again."""
-    from helpdesk.query_reads import ANY, diff_keys, known, overlaps
+def clocks_may_move(session: Session, event) -> bool:
+    """Whether a ticket change (a `ticket.updated` DomainEvent) can move its SLA clocks:
+    it touches the status, priority or type, or something a policy's `match` reads (which
+    policy applies). A tag an automation adds, a new assignee or team, a typed field no
+    policy names: no clock moves, so neither the clocks nor the report figures built on
+    them are worked out again."""
+    from helpdesk.query_reads import ANY, known, overlaps
 
+    changes = event.changes
     if not changes:
         return True  # a change that does not say what it changed
     if not changes.keys().isdisjoint(CLOCK_INPUTS) or not known(changes):
@@ -187,7 +189,7 @@ def clocks_may_move(session: Session, changes: dict | None) -> bool:
         return False
     read = _matches_read(tuple(p.match for p in config.policies))
     # asked for every ticket of a rule's firing: the diff's tag keys only when a match reads tags
-    return read is ANY or (bool(read) and overlaps(read, diff_keys(changes)))
+    return read is ANY or (bool(read) and overlaps(read, event.changed_keys()))
 
 
 @lru_cache(maxsize=16)

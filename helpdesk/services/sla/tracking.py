@@ -76,7 +76,7 @@ class Tracked:
 def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     if event.ticket_id is None:
         return
-    if event.name == "ticket.updated" and not clocks_may_move(session, event.changes):
+    if event.name == "ticket.updated" and not clocks_may_move(session, event):
         return  # a tag, an assignee, a field no policy reads: no clock moves
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None:
@@ -104,7 +104,7 @@ def on_ticket_changes(session: Session, events: list[bus.DomainEvent]) -> None:
             on_ticket_change(session, event)
         return
     batch.update(dict.fromkeys(e.ticket_id for e in events if e.ticket_id is not None and not (
-        e.name == "ticket.updated" and not clocks_may_move(session, e.changes))))
+        e.name == "ticket.updated" and not clocks_may_move(session, e))))
 
 
 ACTIVE = ("new", "open", "pending", "on_hold")

@@ -238,13 +238,11 @@ ROUTING_INPUTS = frozenset({"status", "team", "assignee", "priority", "skills"})
 def _may_route(event: bus.DomainEvent) -> bool:
     """Whether this change can make a ticket wait or free a slot: not routing's own
     assignment, nor a tag or a field (nothing routing reads)."""
-    from helpdesk.query_reads import diff_keys
-
     if event.actor is ROUTER and set(event.changes) == {"assignee"}:
         return False
     if event.name != "ticket.updated" or not event.changes:
         return True
-    changed = diff_keys(event.changes)
+    changed = event.changed_keys()
     return changed is None or bool(changed & ROUTING_INPUTS)
 
 

@@ -5,7 +5,7 @@ import weakref
 
 import pytest
 
-from helpdesk.services.imports import collector
+from helpdesk.services.core import collector
 
 
 class _Node:

@@ -1,4 +1,5 @@
-"""Python's cyclic garbage collector, held off during bulk work.
+"""Python's cyclic garbage collector, held off during bulk work (an import, a JSON
+Lines create with its triggers).
 
 An import keeps tens of thousands of rows alive per batch; every few thousand
 allocations the collector walks them, and its full passes cost about a fifth of an
