@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, false, func, not_, or_, select
+from sqlalchemy import Float, and_, case, cast, exists, false, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -39,13 +39,18 @@ ORDERED_OPS = {">": "__gt__", ">=": "__ge__", "<": "__lt__", "<=": "__le__", "="
 
 
 class Compiler:
-    def __init__(self, session: Session, *, me: int | None, now: datetime, age_start=None, count_hits: bool = True):
+    def __init__(self, session: Session, *, me: int | None, now: datetime, age_start=None, count_hits: bool = True,
+                 few: bool = False):
         """age_start(seconds) -> the instant that many seconds before now; an automation
         that names a calendar passes one that counts business time. count_hits=False
         skips counting a text term's hits (one query each), which only helps the planner
-        of a listing; a rule checked against a few ticket ids does not need it."""
+        of a listing; a rule checked against a few ticket ids does not need it. few: the
+        query is asked of a few tickets only, so text and tag terms look up each ticket's
+        own rows rather than gather every matching ticket of the desk (a trigger on one
+        new ticket: about half the time of its check)."""
         self.session = session
         self.count_hits = count_hits
+        self.few = few
         self.me = me
         self.now = now
         self.age_start = age_start or (lambda seconds: now - timedelta(seconds=seconds))
@@ -89,7 +94,10 @@ class Compiler:
         if f in ("created", "updated", "solved", "closed"):
             return _ordered(T[f"{f}_at"], term), T[f"{f}_at"] if f in ("solved", "closed") else None
         if f == "tag":
-            return T.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag.in_([v.lower() for v in values]))), None
+            tags = [v.lower() for v in values]
+            if self.few:
+                return exists().where(TicketTag.ticket_id == T.id, TicketTag.tag.in_(tags)), None
+            return T.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag.in_(tags))), None
         if f == "skill":
             return T.id.in_(select(TicketSkill.ticket_id).where(TicketSkill.skill.in_(values))), None
         if f == "status_age":
@@ -158,6 +166,8 @@ class Compiler:
         return getattr(as_number, ORDERED_OPS[term.op])(number)
 
     def _text(self, phrase: str) -> ColumnElement:
+        if self.few:
+            return search.matches_ticket(self.dialect, phrase, T.id)
         ids = search.matching_ids(self.dialect, phrase)
         if not self.count_hits or search.count_matches(self.session, phrase) <= MANY_HITS:
             return T.id.in_(ids)

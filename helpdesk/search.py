@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Integer, bindparam, column
+from sqlalchemy import Integer, bindparam, column, exists, table
 from sqlalchemy import text as sql
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -176,6 +176,19 @@ def count_matches(session, phrase: str) -> int:
     else:
         stmt = sql("SELECT count(*) FROM ticket_search WHERE doc @@ to_tsquery('simple', :q)").bindparams(q=pg_query(phrase))
     return session.execute(stmt).scalar_one()
+
+
+def matches_ticket(dialect: str, phrase: str, ticket_id: ColumnElement) -> ColumnElement:
+    """Whether the outer query's ticket (`ticket_id`) matches `phrase`, by its own index
+    row: for a check of a few tickets (a trigger on one change), where `matching_ids`
+    would gather every matching ticket of the desk first."""
+    if dialect == "sqlite":
+        index = table("ticket_search", column("rowid", Integer))
+        return exists().where(index.c.rowid == ticket_id, sql("ticket_search MATCH :q").bindparams(
+            bindparam("q", fts_query(phrase), unique=True)))
+    index = table("ticket_search", column("ticket_id", Integer))
+    return exists().where(index.c.ticket_id == ticket_id, sql("ticket_search.doc @@ to_tsquery('simple', :q)").bindparams(
+        bindparam("q", pg_query(phrase), unique=True)))
 
 
 def matching_ids(dialect: str, phrase: str) -> ColumnElement:

@@ -265,24 +265,31 @@ def _is(value, wanted: str) -> bool:
     return str(value if value is not None else "none").lower() == wanted.lower()
 
 
+FEW = 20  # tickets a check looks up one by one (see query_sql.Compiler's `few`)
+
+
 class Checker:
-    """Each trigger's `when` compiled once per run; checked for many tickets in one query."""
+    """Each trigger's `when` compiled once per run; checked for many tickets in one query.
+    Two forms: for a few tickets (one new ticket, one change) text and tag terms look up
+    each ticket's own rows; for a batch each term gathers its matching tickets once."""
 
     def __init__(self, session: Session, rules: RuleSet, now: datetime):
         from helpdesk.query_sql import Compiler
 
         self.session, self.rules = session, rules
-        self.compiler = Compiler(session, me=None, now=now, count_hits=False)
-        self._conditions: dict[str, object] = {}
+        self.compilers = {few: Compiler(session, me=None, now=now, count_hits=False, few=few) for few in (True, False)}
+        self._conditions: dict[tuple[str, bool], object] = {}
 
-    def condition(self, trigger: Trigger):
-        if trigger.name not in self._conditions:
-            self._conditions[trigger.name] = (self.compiler.compile(parsed(trigger.when))
-                                              if trigger.when else true())
-        return self._conditions[trigger.name]
+    def condition(self, trigger: Trigger, few: bool = False):
+        key = (trigger.name, few)
+        if key not in self._conditions:
+            self._conditions[key] = (self.compilers[few].compile(parsed(trigger.when))
+                                     if trigger.when else true())
+        return self._conditions[key]
 
     def matching(self, ids: list[int], triggers: list[Trigger]) -> dict[int, set[str]]:
-        columns = [self.condition(t).label(f"c{i}") for i, t in enumerate(triggers)]
+        few = len(ids) <= FEW
+        columns = [self.condition(t, few).label(f"c{i}") for i, t in enumerate(triggers)]
         rows = self.session.execute(select(Ticket.id, *columns).where(Ticket.id.in_(listed(self.session, ids)))).all()
         return {row[0]: {t.name for t, hit in zip(triggers, row[1:]) if hit} for row in rows}
 

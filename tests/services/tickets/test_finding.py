@@ -51,7 +51,7 @@ def ids(desk, actor, text, **kw):
         return {t.id for t in find_tickets(s, actor, text, **kw).tickets}
 
 
-@pytest.mark.parametrize("query, expected", [
+FINDS = [
     ("status:new", {"printer", "refund", "japanese"}),
     ("external:GD-0042", {"refund"}),
     ("ext:GD-0042,GD-9", {"refund"}),
@@ -84,9 +84,32 @@ def ids(desk, actor, text, **kw):
     ("Victoria", {"vip"}),  # requester name
     ("printer -tag:printer", set()),
     ("status:new priority:urgent 退款", {"refund"}),
-])
+    ("tag:printer,av", {"printer", "vip"}),
+    ("-printer -tag:av", {"refund", "japanese", "ok"}),
+]
+
+
+@pytest.mark.parametrize("query, expected", FINDS)
 def test_query_finds_exactly(desk, crew, tickets, query, expected):
     assert ids(desk, crew.agent, query) == {tickets[k] for k in expected}
+
+
+@pytest.mark.parametrize("query, expected", FINDS)
+def test_a_check_of_one_ticket_answers_as_the_listing(desk, crew, tickets, query, expected):
+    """The `few` form (a trigger checking one new ticket: text and tag terms look up that
+    ticket's own rows) gives each ticket the answer the listing gives."""
+    from sqlalchemy import select
+
+    from helpdesk.models import utcnow
+    from helpdesk.query_sql import Compiler
+    from helpdesk.services.tickets.listing import parse_query
+
+    with desk.read() as s:
+        compiler = Compiler(s, me=crew.agent.agent_id, now=utcnow(), count_hits=False, few=True)
+        cond = compiler.compile(parse_query(query))
+        found = {tid for tid in tickets.values()
+                 if s.execute(select(Ticket.id).where(Ticket.id == tid, cond)).first() is not None}
+    assert found == {tickets[k] for k in expected}
 
 
 def test_created_and_updated_terms(desk, crew, tickets):
