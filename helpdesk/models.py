@@ -465,11 +465,12 @@ class Outbox(_Table, table=True):
 
 
 class MailReceipt(_Table, table=True):
-    """Every inbound mail we took, so a re-delivered message is not ingested twice."""
+    """Every inbound mail we took, so a re-delivered message is not ingested twice
+    (unique: two fetchers reading one message at once file it once, migration 0014)."""
 
     __tablename__ = "mail_receipt"
     id: Optional[int] = Field(default=None, primary_key=True)
-    mail_message_id: Optional[str] = Field(default=None, index=True)
+    mail_message_id: Optional[str] = Field(default=None, index=True, unique=True)
     sender: Optional[str] = Field(default=None, index=True)
     received_at: datetime = ts(nullable=False, index=True)
     ticket_id: Optional[int] = Field(default=None, foreign_key="ticket.id")

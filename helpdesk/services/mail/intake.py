@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from helpdesk.errors import HelpdeskError, Invalid
@@ -66,22 +67,43 @@ def ingest(session: Session, raw: bytes, *, now: datetime | None = None,
     parsed = parse_message(raw, max_attachment_bytes=attachments.MAX_BYTES, loop_marker=loop_marker(session))
     if parsed.message_id and _seen(session, parsed.message_id):
         return IngestResult(None, "ignored", "duplicate", parsed.message_id)
-    result = _file(session, parsed, now, rate_limit, root)
+    receipt = _claim(session, parsed, now)
+    if receipt is None:
+        return IngestResult(None, "ignored", "duplicate", parsed.message_id)
+    result = _file(session, parsed, now, rate_limit, root, receipt.id)
     result.message_id = parsed.message_id
-    session.add(MailReceipt(mail_message_id=parsed.message_id, sender=parsed.from_addr, received_at=now,
-                            ticket_id=result.ticket, action=result.action, reason=result.reason))
+    receipt.ticket_id, receipt.action, receipt.reason = result.ticket, result.action, result.reason
     session.flush()
     return result
 
 
-def _file(session: Session, parsed: ParsedMail, now: datetime, rate_limit: int, root: Path | None) -> IngestResult:
+def _claim(session: Session, parsed: ParsedMail, now: datetime) -> MailReceipt | None:
+    """The message's receipt, written before anything is filed; None when another fetcher
+    holds its Message-ID. Every app on a shared PostgreSQL desk fetches mail: a second
+    reader of the same message waits here for the first one's commit, then finds the
+    Message-ID taken (a unique index, migration 0014) and files nothing."""
+    receipt = MailReceipt(mail_message_id=parsed.message_id, sender=parsed.from_addr, received_at=now,
+                          action="filing")
+    try:
+        with session.begin_nested():
+            session.add(receipt)
+            session.flush()
+    except IntegrityError:
+        if not parsed.message_id:
+            raise
+        return None
+    return receipt
+
+
+def _file(session: Session, parsed: ParsedMail, now: datetime, rate_limit: int, root: Path | None,
+          receipt_id: int) -> IngestResult:
     if parsed.bounce is not None:
         return _bounce(session, parsed)
     if not parsed.from_addr:
         return IngestResult(None, "ignored", "no sender address")
     if parsed.loop:
         return IngestResult(None, "ignored", "loop (our own X-Loop)")
-    if _recent_count(session, parsed.from_addr, now) >= rate_limit:
+    if _recent_count(session, parsed.from_addr, now, receipt_id) >= rate_limit:
         return IngestResult(None, "ignored", "rate limited")
     side = sides.find_thread(session, parsed)
     if side is not None:  # a third party's answer: into its side conversation, never the customer's
@@ -106,9 +128,10 @@ def _seen(session: Session, message_id: str) -> bool:
     return session.exec(select(MailReceipt.id).where(MailReceipt.mail_message_id == message_id)).first() is not None
 
 
-def _recent_count(session: Session, sender: str, now: datetime) -> int:
+def _recent_count(session: Session, sender: str, now: datetime, mine: int) -> int:
+    """Mail taken from this sender within the hour, this message's own receipt not counted."""
     stmt = select(func.count()).select_from(MailReceipt).where(
-        MailReceipt.sender == sender, MailReceipt.received_at > now - RATE_WINDOW)
+        MailReceipt.sender == sender, MailReceipt.received_at > now - RATE_WINDOW, MailReceipt.id != mine)
     return session.exec(stmt).one()
 
 

@@ -138,6 +138,49 @@ def test_duplicate_message_id_is_ignored(mailing):
         assert len(s.exec(select(Ticket)).all()) == 1
 
 
+def test_a_fetcher_that_missed_anothers_receipt_still_files_the_mail_once(mailing, monkeypatch):
+    """Two apps on a shared desk read one unseen message: the second one's look for the
+    receipt ran before the first committed. Its own receipt (unique Message-ID) stops it."""
+    from helpdesk.services.mail import intake
+
+    assert take(mailing, mail()).action == "created"
+    monkeypatch.setattr(intake, "_seen", lambda session, message_id: False)
+    r = take(mailing, mail())
+    assert (r.action, r.reason) == ("ignored", "duplicate")
+    with mailing.read() as s:
+        assert len(s.exec(select(Ticket)).all()) == 1
+        receipts = s.exec(select(MailReceipt)).all()
+        assert [(m.mail_message_id, m.action) for m in receipts] == [("m1@example.com", "created")]
+
+
+def test_two_fetchers_at_once_on_postgresql_file_the_mail_once(mailing):
+    """The real race: the second transaction's receipt waits on the first one's, then
+    finds the Message-ID taken when the first commits."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    if mailing.backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the second fetcher starts after the first commits")
+    take(mailing, mail(mid="known@example.com", subject="An earlier one"))  # alice is a known requester
+    first, created = mailing.begin(lambda s: ingest(s, mail()))  # filed, not committed
+    second: list = []
+    racer = threading.Thread(target=lambda: second.append(take(mailing, mail())))
+    racer.start()
+    deadline = time.monotonic() + 30
+    with mailing.engine.connect() as watch:  # until the racer waits on the first one's receipt
+        while not watch.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+            assert time.monotonic() < deadline and racer.is_alive(), second
+            watch.rollback()
+    first.commit()
+    first.close()
+    racer.join(30)
+    assert created.action == "created" and (second[0].action, second[0].reason) == ("ignored", "duplicate")
+    with mailing.read() as s:
+        assert len(s.exec(select(Ticket)).all()) == 2
+
+
 @pytest.mark.parametrize("header", ["Auto-Submitted: auto-replied", "Precedence: bulk", "List-Id: <x.lists.test>"])
 def test_no_automatic_mail_to_robots(mailing, crew, header):
     n = take(mailing, mail(extra=[header])).ticket
@@ -229,3 +272,28 @@ def test_sources_maildir_mbox_file_and_ingest_all(mailing, tmp_path):
 def test_broken_mail_never_raises(mailing):
     r = take(mailing, b"\x00\xff garbage without headers")
     assert (r.action, r.reason) == ("ignored", "no sender address")
+
+
+def test_migration_0014_keeps_receipts_a_race_filed_twice(tmp_path):
+    """A desk whose receipts share a Message-ID (filed twice before the index was unique)
+    upgrades: every receipt stays, the later one's Message-ID moves into its reason."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from helpdesk.db import alembic_config
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config()
+    cfg.attributes["engine"] = engine
+    command.upgrade(cfg, "0013")
+    with engine.begin() as conn:
+        for mid, action in (("a@x", "created"), ("a@x", "created"), ("b@x", "appended"), (None, "ignored"),
+                            (None, "ignored")):
+            conn.execute(text("INSERT INTO mail_receipt (mail_message_id, sender, received_at, action) "
+                              "VALUES (:mid, 's@x', '2026-03-02 01:00:00', :action)"), {"mid": mid, "action": action})
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text("SELECT id, mail_message_id, reason FROM mail_receipt ORDER BY id"))]
+    assert rows == [(1, "a@x", None), (2, None, "(filed again by a concurrent fetch; Message-ID a@x)"),
+                    (3, "b@x", None), (4, None, None), (5, None, None)]
+    engine.dispose()
