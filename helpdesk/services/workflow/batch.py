@@ -229,14 +229,16 @@ def _touch_later(session: Session, ids: list[int]) -> None:
 
 
 def _write_touched(session: Session) -> None:
-    """updated_at = now for every ticket a batch firing changed, in one UPDATE (and on
-    the Ticket objects the session holds, as loaded values)."""
+    """updated_at = now for every ticket a batch firing changed, one UPDATE per CHUNK in id
+    order (rows this transaction already holds: the firings bumped their versions), and
+    on the Ticket objects the session holds, as loaded values."""
     ids = sorted(session.info.pop(TOUCHED, ()))
     if not ids:
         return
     now = utcnow()  # after every firing: updated_at never goes back past a change made by `fire`
     session.flush()
-    session.execute(update(T).where(T.c.id.in_(listed(session, ids))).values(updated_at=now))
+    for start in range(0, len(ids), CHUNK):  # PostgreSQL takes at most 65,535 parameters a statement
+        session.execute(update(T).where(T.c.id.in_(listed(session, ids[start:start + CHUNK]))).values(updated_at=now))
     identity = session.identity_map
     for tid in ids if len(identity) else ():
         ticket = identity.get((Ticket, (tid,), None))
