@@ -145,8 +145,49 @@ def run_pending(session: Session, now: datetime | None = None) -> int:
         while _pending(session):
             batch = dict(sorted(_pending(session).items()))
             _pending(session).clear()
+            _created_values(session, rules, batch)
             fired += _pass(session, rules, checker, batch, chains)
     return fired
+
+
+def _created_values(session: Session, rules: RuleSet, batch: dict[int, Change]) -> None:
+    """A value a ticket was created with counts as changed from nothing, as a Zendesk
+    admin expects of "changed to": a ticket created urgent fits `changed = { priority =
+    "urgent" }` on `created`. Read once for the batch, only the fields such triggers name;
+    a change noted since the creation (same transaction) keeps its own value."""
+    names = {name for t in rules.triggers if "created" in t.on for name in t.changed}
+    ids = [tid for tid, change in batch.items() if "created" in change.on] if names else []
+    if not ids:
+        return
+    for tid, values in _values_now(session, ids, names).items():
+        for name, value in values.items():
+            batch[tid].changed.setdefault(name, value)
+
+
+def _values_now(session: Session, ids: list[int], names: set[str]) -> dict[int, dict[str, object]]:
+    """{ticket: {field: value}} as diffs name them (team and assignee by name and email,
+    tags as the sorted list), for the fields in `names` that hold a value."""
+    from helpdesk.models import Agent, Team, TicketTag
+
+    out: dict[int, dict[str, object]] = {tid: {} for tid in ids}
+    rows = session.execute(select(Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Ticket.type,
+                                  Team.name.label("team"), Agent.email.label("assignee"), Ticket.fields)
+                           .outerjoin(Team, Team.id == Ticket.team_id).outerjoin(Agent, Agent.id == Ticket.assignee_id)
+                           .where(Ticket.id.in_(listed(session, ids))))
+    for row in rows:
+        for name in names:
+            value = (row.fields or {}).get(name[6:]) if name.startswith("field.") else getattr(row, name, None)
+            if value is not None:
+                out[row.id][name] = value
+    if "tags" in names:
+        tags: dict[int, list[str]] = {}
+        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag)
+                                        .where(TicketTag.ticket_id.in_(listed(session, ids)))
+                                        .order_by(TicketTag.ticket_id, TicketTag.tag)):
+            tags.setdefault(tid, []).append(tag)
+        for tid, listed_tags in tags.items():
+            out[tid]["tags"] = listed_tags
+    return out
 
 
 def _clocks_once(session: Session, rules: RuleSet, now: datetime):

@@ -122,6 +122,56 @@ actions = { add_tags = ["late"] }
         assert tags_of(s, tid) == ["thanked"]
 
 
+CREATED_CHANGED = '''
+[[triggers]]
+name = "urgent news"
+on = ["created", "updated"]
+changed = { priority = "urgent" }
+actions = { add_tags = ["told"] }
+
+[[triggers]]
+name = "vip tagged"
+on = ["created"]
+changed = { tags = "vip" }
+actions = { add_tags = ["seen-vip"] }
+
+[[triggers]]
+name = "support's"
+on = ["created"]
+changed = ["team"]
+actions = { add_tags = ["has-team"] }
+'''
+
+
+def test_a_value_a_ticket_is_created_with_counts_as_changed(desk, vip):
+    """As in Zendesk: a ticket created urgent has its priority "changed to urgent"; one
+    created normal, a tag or team it was not created with: not."""
+    from helpdesk.services.tickets.from_lines import create_from_lines
+
+    rules(desk, vip, CREATED_CHANGED)
+    mk = lambda **kw: desk.write(lambda s: create_ticket(s, vip.agent, NewTicket(subject="x", **kw)).id)  # noqa: E731
+    urgent, plain = mk(priority="urgent", tags=["vip"], team="support"), mk()
+    lines = [(1, '{"subject": "y", "priority": "urgent"}'), (2, '{"subject": "z", "tags": ["vip"]}')]
+    by_line = desk.write(lambda s: create_from_lines(s, vip.admin, lines))
+    with desk.read() as s:
+        assert tags_of(s, urgent) == ["has-team", "seen-vip", "told", "vip"]
+        assert tags_of(s, plain) == []
+        assert [tags_of(s, tid) for tid in by_line] == [["told"], ["seen-vip", "vip"]]
+
+
+def test_a_change_in_the_creating_transaction_is_what_counts(desk, vip):
+    rules(desk, vip, CREATED_CHANGED)
+
+    def create_then_lower(s):
+        tid = create_ticket(s, vip.agent, NewTicket(subject="x", priority="urgent")).id
+        update_ticket(s, vip.agent, tid, TicketChanges(priority="low"))
+        return tid
+
+    tid = desk.write(create_then_lower)
+    with desk.read() as s:
+        assert tags_of(s, tid) == []
+
+
 def test_a_failing_action_is_a_warning_and_keeps_the_change(desk, vip):
     rules(desk, vip, '''
 [[triggers]]
