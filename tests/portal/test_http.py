@@ -149,7 +149,7 @@ def test_notes_and_other_tickets_never_show(desk, crew, portal):
     other = ticket(desk, crew.agent, "bob@example.com", body="Bob's invoice 4711")
     desk.write(lambda s: add_agent_message(s, crew.agent, n, "INTERNAL: refund denied", kind="note"))
     page = client(portal).get("/t/" + desk.write(lambda s: make_token(s, n))).text
-    assert "It smokes." in page and "INTERNAL" not in page and "4711" not in page and f"#{other}" not in page
+    assert "It smokes." in page and "INTERNAL" not in page and "invoice 4711" not in page and f"#{other}" not in page
 
 
 def test_a_reply_from_the_page_reopens_a_solved_ticket(desk, crew, portal):
