@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import timedelta
+from contextlib import ExitStack
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +19,7 @@ from helpdesk.services.people import agents
 from helpdesk.services.tickets.bulk import update_many
 from helpdesk.services.tickets.from_lines import create_from_lines
 from helpdesk.services.tickets.lifecycle import TicketChanges, update_ticket
+from tests.pg_support import needs_pg, throwaway_database
 from tests.services.insight.support import Story, local, shanghai_desk
 from tests.services.insight.test_columns import same
 
@@ -113,36 +115,48 @@ def test_json_lines_created_solved_is_its_assignees(story, desk, crew):
     same(desk)
 
 
-def test_migration_0015_backfills_who_solved_from_the_history(tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=needs_pg)])
+def test_migration_0015_backfills_who_solved_from_the_history(tmp_path, backend):
     """A desk at 0014 where Ann solved ticket 1 and Bob holds it now, ticket 2 was solved
-    unassigned, and ticket 3 came solved with Bob (no assignee event): upgraded to head."""
+    unassigned and given to Bob, ticket 3 came solved with Bob (no assignee event), and
+    ticket 4 Ann solved, was reopened, and is Bob's unsolved: upgraded to head."""
+    with ExitStack() as stack:
+        url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else stack.enter_context(throwaway_database())
+        assert backfilled(url) == {1: 1, 2: None, 3: 2, 4: None}
+
+
+def backfilled(url: str) -> dict:
     from alembic import command
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import DateTime, bindparam, create_engine, text
 
     from helpdesk.db import alembic_config
 
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(url)
     cfg = alembic_config()
     cfg.attributes["engine"] = engine
     command.upgrade(cfg, "0014")
     with engine.begin() as conn:
         for aid, email in ((1, "ann@example.com"), (2, "bob@example.com")):
             conn.execute(text("INSERT INTO agent (id, email, name, role, skills, active, created_at, away, routed_turn) "
-                              "VALUES (:id, :email, 'x', 'agent', '[]', 1, '2026-03-01 00:00:00', 0, 0)"),
-                         {"id": aid, "email": email})
-        for tid, status, assignee in ((1, "solved", 2), (2, "solved", 2), (3, "closed", 2)):
+                              "VALUES (:id, :email, 'x', 'agent', '[]', :yes, '2026-03-01 00:00:00', :no, 0)"),
+                         {"id": aid, "email": email, "yes": True, "no": False})
+        for tid, status, assignee in ((1, "solved", 2), (2, "solved", 2), (3, "closed", 2), (4, "open", 2)):
             conn.execute(text("INSERT INTO ticket (id, subject, status, priority, channel, fields, created_at, "
                               "updated_at, solved_at, version, assignee_id) VALUES (:id, 'x', :status, 'normal', "
                               "'email', '{}', '2026-03-02 01:00:00', '2026-03-02 05:00:00', '2026-03-02 03:00:00', "
                               "4, :assignee)"), {"id": tid, "status": status, "assignee": assignee})
         history = [(1, "status", "open", "solved", "03"), (1, "assignee", "ann@example.com", "bob@example.com", "04"),
-                   (2, "status", "open", "solved", "03"), (2, "assignee", None, "bob@example.com", "04")]
-        for tid, field, old, new, hour in history:
-            conn.execute(text("INSERT INTO event (ticket_id, entity, entity_id, at, actor, field, old, new) "
-                              "VALUES (:tid, 'ticket', :tid, :at, 'ada', :field, :old, :new)"),
-                         {"tid": tid, "field": field, "old": old, "new": new, "at": f"2026-03-02 {hour}:00:00"})
+                   (2, "status", "open", "solved", "03"), (2, "assignee", None, "bob@example.com", "04"),
+                   (4, "assignee", None, "ann@example.com", "02"), (4, "status", "open", "solved", "03"),
+                   (4, "status", "solved", "open", "04"), (4, "assignee", "ann@example.com", "bob@example.com", "05")]
+        for n, (tid, field, old, new, hour) in enumerate(history, 1):
+            conn.execute(text("INSERT INTO event (id, ticket_id, entity, entity_id, at, actor, field, old, new) "
+                              "VALUES (:n, :tid, 'ticket', :tid, :at, 'ada', :field, :old, :new)")
+                         .bindparams(bindparam("at", type_=DateTime(timezone=True))),
+                         {"n": n, "tid": tid, "field": field, "old": old, "new": new,
+                          "at": datetime(2026, 3, 2, int(hour), tzinfo=timezone.utc)})
     command.upgrade(cfg, "head")
     with engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT id, resolver_id FROM ticket ORDER BY id")).all())
-    assert rows == {1: 1, 2: None, 3: 2}
     engine.dispose()
+    return rows
