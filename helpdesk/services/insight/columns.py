@@ -4,7 +4,7 @@ A subscriber notes every ticket a change touches (created, updated, a message
 added, merged) and, once just before the commit, works its figures out again
 from its history (`history.figures`) and writes them: a few indexed reads per
 changed ticket, so reports never walk the history. The import and JSON Lines
-call `refresh` for their batches; migration 0010 calls `refresh_all`.
+call `refresh` for their batches; migrations 0010 and 0015 call `refresh_all`.
 
 Plain column reads and writes (no ORM objects), so the migration can run it on a
 schema that later revisions extend."""
@@ -42,7 +42,9 @@ def _touched(session: Session, event: bus.DomainEvent) -> None:
     if event.ticket_id is None:
         return
     if event.name == "ticket.updated" and not clocks_may_move(session, event):
-        return  # the figures read the status history, the messages and the clocks: none moved
+        # the figures read the status history, the messages and the clocks: none moved (who
+        # solved it, `resolver_id`, moves only with a solve: a later reassignment names them)
+        return
     session.info.setdefault(_PENDING, set()).add(event.ticket_id)
     bus.at_commit(session, "insight.columns", _flush_pending)
 

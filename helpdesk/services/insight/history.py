@@ -90,7 +90,8 @@ def figures(created_at: datetime, status: str, solved_at: datetime | None, posts
     return out
 
 
-def resolver(status: str, assignee_id: int | None, changes: list[tuple], agent: Callable[[str], int | None]) -> int | None:
+def resolver(status: str, assignee_id: int | None, changes: list[tuple],
+             agent: Callable[[str], int | None]) -> int | None:
     """Who solved it: the assignee when it last became solved or closed (the solve
     `resolved_at` stands for), None while it is active or when nobody held it then.
 

@@ -90,7 +90,8 @@ def test_a_ticket_imported_solved_is_its_assignees(story, desk, crew, tmp_path):
     path = tmp_path / "tickets.csv"
     with open(path, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([["编号", "标题", "状态", "创建时间", "解决时间", "处理人"],
-                                 ["A1", "打印机卡纸", "已解决", "2026-03-02 10:00", "2026-03-02 12:30", "ann@example.com"],
+                                 ["A1", "打印机卡纸", "已解决", "2026-03-02 10:00", "2026-03-02 12:30",
+                                  "ann@example.com"],
                                  ["A2", "无法登录", "已解决", "2026-03-02 11:00", "2026-03-02 12:00", ""],
                                  ["A3", "网络很慢", "处理中", "2026-03-02 11:00", "", "bob@example.com"]])
     with time_machine.travel(local("2026-03-05 10:00"), tick=False):
@@ -101,6 +102,24 @@ def test_a_ticket_imported_solved_is_its_assignees(story, desk, crew, tmp_path):
     assert solved_by(story) == {"ann@example.com": 1}
     story.status(local("2026-03-06 10:00"), ids["A3"], "solved")
     assert solved_by(story) == {"ann@example.com": 1, "bob@example.com": 1}
+    same(desk)
+
+
+def test_an_import_row_that_solves_it_for_a_new_assignee_credits_them(story, desk, crew, tmp_path):
+    from helpdesk.services.imports.run import open_import, run_import
+
+    def run(rows, when):
+        path = tmp_path / f"log{when.day}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([["编号", "标题", "状态", "创建时间", "更新时间", "处理人"], *rows])
+        with time_machine.travel(when, tick=False):
+            run_import(desk, crew.admin, open_import(path, tz=ZoneInfo("Asia/Shanghai")))
+
+    for day, status, updated, who in ((3, "处理中", "2026-03-02 10:00", "ann@example.com"),
+                                      (4, "已解决", "2026-03-03 12:00", "bob@example.com"),  # solved for bob
+                                      (5, "已解决", "2026-03-04 12:00", "ann@example.com")):  # then given back
+        run([["B1", "打印机卡纸", status, "2026-03-02 10:00", updated, who]], local(f"2026-03-0{day} 10:00"))
+    assert solved_by(story) == {"bob@example.com": 1}
     same(desk)
 
 
@@ -145,7 +164,8 @@ def backfilled(url: str) -> dict:
                               "updated_at, solved_at, version, assignee_id) VALUES (:id, 'x', :status, 'normal', "
                               "'email', '{}', '2026-03-02 01:00:00', '2026-03-02 05:00:00', '2026-03-02 03:00:00', "
                               "4, :assignee)"), {"id": tid, "status": status, "assignee": assignee})
-        history = [(1, "status", "open", "solved", "03"), (1, "assignee", "ann@example.com", "bob@example.com", "04"),
+        history = [(1, "status", "open", "solved", "03"),
+                   (1, "assignee", "ann@example.com", "bob@example.com", "04"),
                    (2, "status", "open", "solved", "03"), (2, "assignee", None, "bob@example.com", "04"),
                    (4, "assignee", None, "ann@example.com", "02"), (4, "status", "open", "solved", "03"),
                    (4, "status", "solved", "open", "04"), (4, "assignee", "ann@example.com", "bob@example.com", "05")]
