@@ -159,6 +159,7 @@ class Ticket(_Table, table=True):
         Index("ix_ticket_insight_created", *INSIGHT_CREATED),
         Index("ix_ticket_insight_volume", *INSIGHT_VOLUME),
         Index("ix_ticket_insight_resolved", *INSIGHT_RESOLVED),
+        Index("ix_ticket_insight_resolver", "resolved_at", "merged_into_id", "resolver_id"),  # solved per agent
         Index("ix_ticket_status_created", "status", "created_at"),
         Index("ix_ticket_first_reply_at", "first_reply_at", "first_reply_agent_id", "first_reply_seconds",
               "first_reply_business"),
@@ -221,6 +222,7 @@ class Ticket(_Table, table=True):
     sla_reply_met_at: Optional[datetime] = ts()  # times, copied from sla_clock (SLA attainment)
     sla_resolve_due_at: Optional[datetime] = ts()
     sla_resolve_met_at: Optional[datetime] = ts()
+    resolver_id: Optional[int] = None  # the assignee when it became solved/closed (resolved_at's solve)
 
 
 class TicketTag(_Table, table=True):

@@ -81,7 +81,7 @@ def summary(query: Optional[list[str]] = QUERY, period: Optional[str] = PERIOD, 
 @app.command("agents")
 def agents(query: Optional[list[str]] = QUERY, period: Optional[str] = PERIOD, start: Optional[str] = FROM,
            end: Optional[str] = TO, json_out: bool = JSON, out: Optional[Path] = OUT) -> None:
-    """Per agent: public replies, tickets solved, first replies and their mean times, CSAT.
+    """Per agent: public replies, tickets solved (by who held each at its solve), first replies, CSAT.
 
     Examples:\n
       helpdesk report agents --period 7d\n

@@ -231,7 +231,8 @@ _MESSAGE = ("ticket_id", "kind", "author_agent_id", "author_contact_id", "author
 _NEW_MESSAGE = {"mail_message_id": None, "headers": {}}
 _TAG = ("ticket_id", "tag")
 _EVENT = ("ticket_id", "entity_id", "new")  # the rest is the same for the whole batch
-_CHANNEL, _CREATED, _STATUS, _SOLVED = (_TICKET.index(name) for name in ("channel", "created_at", "status", "solved_at"))
+_CHANNEL, _CREATED, _STATUS, _SOLVED, _ASSIGNEE = (_TICKET.index(name) for name in (
+    "channel", "created_at", "status", "solved_at", "assignee_id"))
 FIGURES = INSIGHT_COLUMNS  # the report figures, worked out before the insert (insight.columns.FreshFigures)
 _NO_FIGURES = tuple(0 if name in ("agent_replies", "reopens", "open_seconds", "pending_seconds", "on_hold_seconds")
                     else None for name in FIGURES)  # the columns' defaults: the subscriber works them out
@@ -342,7 +343,8 @@ def _clocks_ahead(session: Session, batch: Batch, ids: list[int], drafts: list[D
             created = row[_CREATED]
             figures.append(fresh.row(created, row[_STATUS], row[_SOLVED], [
                 (at or created, agent_id, contact is not None)
-                for kind, _, at, contact, agent_id, _ in draft.messages if kind == "reply"], summary[0], clock_rows))
+                for kind, _, at, contact, agent_id, _ in draft.messages if kind == "reply"], summary[0], clock_rows,
+                row[_ASSIGNEE]))
     except Undecided:
         return nothing
     batch.clocked += clocked
@@ -421,12 +423,12 @@ def _insert_new(session: Session, table):
 
 def _diff(draft: Draft, old, old_tags: set[str]) -> dict:
     v, diff = draft.values, {}
+    for name in _ASSIGNED:  # first, as `touch` records them: a row that solves it for a new assignee credits them
+        if v.get(name) is not None and v[name] != getattr(old, name):
+            diff[name] = (getattr(old, name), v[name])
     for name in _PLAIN:
         if name in v and v[name] != getattr(old, name) and not (
                 name == "created_at" and _same_time(v[name], old.created_at)):
-            diff[name] = (getattr(old, name), v[name])
-    for name in _ASSIGNED:
-        if v.get(name) is not None and v[name] != getattr(old, name):
             diff[name] = (getattr(old, name), v[name])
     for name, ref in (("requester_id", draft.requester), ("organization_id", draft.organization)):
         if ref is not None and ref.id != getattr(old, name):

@@ -4,7 +4,7 @@ A subscriber notes every ticket a change touches (created, updated, a message
 added, merged) and, once just before the commit, works its figures out again
 from its history (`history.figures`) and writes them: a few indexed reads per
 changed ticket, so reports never walk the history. The import and JSON Lines
-call `refresh` for their batches; migration 0010 calls `refresh_all`.
+call `refresh` for their batches; migrations 0010 and 0015 call `refresh_all`.
 
 Plain column reads and writes (no ORM objects), so the migration can run it on a
 schema that later revisions extend."""
@@ -13,24 +13,25 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, inspect, or_, select, update
 from sqlmodel import Session
 
-from helpdesk.models import Event, Message, SlaClock, Ticket
+from helpdesk.models import Agent, Event, Message, SlaClock, Ticket
 from helpdesk.services.core import bus
 from helpdesk.services.sla.policies import clocks_may_move
-from helpdesk.services.insight.history import Post, StatusChange, figures
+from helpdesk.services.insight.history import DONE, Post, StatusChange, figures, resolver
 
 T = Ticket.__table__
 M = Message.__table__
 E = Event.__table__
 C = SlaClock.__table__
+A = Agent.__table__
 CHUNK = 500
 COLUMNS = ("first_reply_at", "first_reply_agent_id", "first_reply_seconds", "first_reply_business",
            "agent_replies", "reopens", "first_solved_at", "first_resolution_seconds",
            "first_resolution_business", "resolved_at", "resolution_seconds", "resolution_business",
            "open_seconds", "pending_seconds", "on_hold_seconds",
-           "sla_reply_due_at", "sla_reply_met_at", "sla_resolve_due_at", "sla_resolve_met_at")
+           "sla_reply_due_at", "sla_reply_met_at", "sla_resolve_due_at", "sla_resolve_met_at", "resolver_id")
 CLOCKS = {"first_response": ("sla_reply_due_at", "sla_reply_met_at"),
           "resolution": ("sla_resolve_due_at", "sla_resolve_met_at")}
 _PENDING = "insight_tickets"
@@ -41,7 +42,9 @@ def _touched(session: Session, event: bus.DomainEvent) -> None:
     if event.ticket_id is None:
         return
     if event.name == "ticket.updated" and not clocks_may_move(session, event):
-        return  # the figures read the status history, the messages and the clocks: none moved
+        # the figures read the status history, the messages and the clocks: none moved (who
+        # solved it, `resolver_id`, moves only with a solve: a later reassignment names them)
+        return
     session.info.setdefault(_PENDING, set()).add(event.ticket_id)
     bus.at_commit(session, "insight.columns", _flush_pending)
 
@@ -101,9 +104,14 @@ class FreshFigures:
         self._plain = None  # an active ticket with no public message: the same for all
 
     def row(self, created_at: datetime, status: str, solved_at: datetime | None, replies: list[tuple],
-            policy: str | None, clock_rows) -> tuple:
+            policy: str | None, clock_rows, assignee_id: int | None = None) -> tuple:
         """replies: (at, agent id, by a person) per public message, in the order stored;
         clock_rows: the ticket's new sla_clock rows (`sla.fresh.COLUMNS` order)."""
+        out = self._figures(created_at, status, solved_at, replies, policy, clock_rows)
+        out[_PLACE["resolver_id"]] = assignee_id if status in DONE else None  # it came solved: its assignee's
+        return tuple(out)
+
+    def _figures(self, created_at, status, solved_at, replies, policy, clock_rows) -> list:
         for reply in replies:
             if reply[1] is not None:  # an agent's reply: the whole history counts
                 return self._worked_out(created_at, status, solved_at, replies, policy, clock_rows)
@@ -125,7 +133,7 @@ class FreshFigures:
             at = _CLOCK_PLACES.get(clock[1])
             if at:
                 out[at[0]], out[at[1]] = clock[6], clock[8]
-        return tuple(out)
+        return out
 
     def _worked_out(self, created_at, status, solved_at, replies, policy, clock_rows) -> tuple:
         posts = []
@@ -141,7 +149,7 @@ class FreshFigures:
             pair = CLOCKS.get(clock[1])
             if pair:
                 new[pair[0]], new[pair[1]] = clock[6], clock[8]
-        return tuple(new[name] for name in COLUMNS)
+        return [new.get(name) for name in COLUMNS]
 
 
 def _solved_without_history(session: Session, ids: list[int]) -> set[int]:
@@ -154,16 +162,17 @@ def _solved_without_history(session: Session, ids: list[int]) -> set[int]:
         chunk = ids[start:start + CHUNK * 10]
         replied = select(M.c.id).where(M.c.ticket_id == T.c.id, M.c.kind == "reply", M.c.author_agent_id.is_not(None))
         changed = select(E.c.id).where(E.c.ticket_id == T.c.id, E.c.field == "status")
-        rows = session.execute(select(T.c.id, T.c.created_at, T.c.solved_at).where(
+        rows = session.execute(select(T.c.id, T.c.created_at, T.c.solved_at, T.c.assignee_id).where(
             T.c.id.in_(chunk), T.c.status.in_(("solved", "closed")), T.c.sla_policy.is_(None),
             ~replied.exists(), ~changed.exists())).all()
         values = []
-        for tid, created, solved in rows:
+        for tid, created, solved, assignee in rows:
             created, solved = _aware(created), _aware(solved) or _aware(created)
             seconds = max(0, int((solved - created).total_seconds()))
             values.append({"_id": tid, "first_solved_at": solved, "resolved_at": solved,
                            "first_resolution_seconds": seconds, "first_resolution_business": seconds,
-                           "resolution_seconds": seconds, "resolution_business": seconds})
+                           "resolution_seconds": seconds, "resolution_business": seconds,
+                           "resolver_id": assignee})  # it came solved: its assignee solved it
             done.add(tid)
         if values:
             session.execute(update(T).where(T.c.id == bindparam("_id")).values(
@@ -206,17 +215,20 @@ def _flush_pending(session: Session) -> None:
 
 
 def refresh_all(session: Session) -> int:
-    """Every ticket (migration 0010, the demo desk); returns how many."""
+    """Every ticket (migrations 0010 and 0015, the demo desk); returns how many. Only the
+    columns the schema has: an older revision backfills what it added, not later ones."""
+    present = {c["name"] for c in inspect(session.connection()).get_columns("ticket")}
+    columns = tuple(name for name in COLUMNS if name in present)
     done, last = 0, 0
     while True:
         ids = list(session.execute(select(T.c.id).where(T.c.id > last).order_by(T.c.id).limit(CHUNK * 20)).scalars())
         if not ids:
             return done
-        refresh(session, ids)
+        refresh(session, ids, columns)
         done, last = done + len(ids), ids[-1]
 
 
-def refresh(session: Session, ticket_ids) -> None:
+def refresh(session: Session, ticket_ids, columns: tuple[str, ...] = COLUMNS) -> None:
     """Work the figures of these tickets out from their history and write those that changed."""
     from helpdesk.services.sla.policies import stored_config
 
@@ -225,10 +237,11 @@ def refresh(session: Session, ticket_ids) -> None:
         return
     config = stored_config(session)
     calendars: dict = {}
+    agent = _agents(session)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         rows = session.execute(select(T.c.id, T.c.created_at, T.c.status, T.c.solved_at, T.c.sla_policy,
-                                      *(T.c[name] for name in COLUMNS)).where(T.c.id.in_(chunk))).all()
+                                      T.c.assignee_id, *(T.c[name] for name in columns)).where(T.c.id.in_(chunk))).all()
         posts: dict[int, list[Post]] = {i: [] for i in chunk}
         firsts: dict[int, int] = {}
         for m in session.execute(select(M.c.id, M.c.ticket_id, M.c.created_at, M.c.author_agent_id,
@@ -238,9 +251,13 @@ def refresh(session: Session, ticket_ids) -> None:
             automatic = m.author_agent_id is None and m.author_contact_id is None and m.id != first
             posts[m.ticket_id].append(Post(_aware(m.created_at), m.author_agent_id, automatic))
         changes: dict[int, list[StatusChange]] = {i: [] for i in chunk}
-        for e in session.execute(select(E.c.ticket_id, E.c.at, E.c.old, E.c.new).where(
-                E.c.ticket_id.in_(chunk), E.c.entity == "ticket", E.c.field == "status").order_by(E.c.ticket_id, E.c.id)):
-            changes[e.ticket_id].append(StatusChange(_aware(e.at), e.old or "new", e.new or "new"))
+        handovers: dict[int, list[tuple]] = {i: [] for i in chunk}  # status and assignee, for `resolver`
+        for e in session.execute(select(E.c.ticket_id, E.c.at, E.c.field, E.c.old, E.c.new).where(
+                E.c.ticket_id.in_(chunk), E.c.entity == "ticket", E.c.field.in_(("status", "assignee")))
+                .order_by(E.c.ticket_id, E.c.id)):
+            handovers[e.ticket_id].append((_aware(e.at), e.field, e.old, e.new))
+            if e.field == "status":
+                changes[e.ticket_id].append(StatusChange(_aware(e.at), e.old or "new", e.new or "new"))
         clocks: dict[int, dict] = {i: {} for i in chunk}
         for c in session.execute(select(C.c.ticket_id, C.c.kind, C.c.due_at, C.c.met_at).where(
                 C.c.ticket_id.in_(chunk), C.c.kind.in_(tuple(CLOCKS)))):
@@ -252,14 +269,29 @@ def refresh(session: Session, ticket_ids) -> None:
             new = figures(_aware(row.created_at), row.status, _aware(row.solved_at), posts[row.id], changes[row.id],
                           business)
             new.update({name: clocks[row.id].get(name) for pair in CLOCKS.values() for name in pair})
-            if any(_same(getattr(row, k)) != _same(new[k]) for k in COLUMNS):
-                updates.append({"_id": row.id, **new})
+            new["resolver_id"] = resolver(row.status, row.assignee_id, handovers[row.id], agent)
+            if any(_same(getattr(row, k)) != _same(new[k]) for k in columns):
+                updates.append({"_id": row.id, **{k: new[k] for k in columns}})
         if updates:
             session.execute(update(T).where(T.c.id == bindparam("_id")).values(
-                {k: bindparam(k) for k in COLUMNS}).execution_options(synchronize_session=False), updates)
+                {k: bindparam(k) for k in columns}).execution_options(synchronize_session=False), updates)
     for obj in list(session.identity_map.values()):  # loaded rows show what was just written
         if isinstance(obj, Ticket) and obj.id in set(ids):
-            session.expire(obj, list(COLUMNS))
+            session.expire(obj, list(columns))
+
+
+def _agents(session: Session):
+    """agent(value) -> id of the agent an assignee event names: an email (`touch`, routing)
+    or an id (the import's updates). Agents are read once, when first asked."""
+    emails: dict[str, int] = {}
+
+    def agent(value: str) -> int | None:
+        if value.isdigit():
+            return int(value)
+        if not emails:
+            emails.update((email.lower(), i) for i, email in session.execute(select(A.c.id, A.c.email)))
+        return emails.get(value.lower())
+    return agent
 
 
 def _business(config, policy_name: str | None, cache: dict):

@@ -90,5 +90,27 @@ def figures(created_at: datetime, status: str, solved_at: datetime | None, posts
     return out
 
 
+def resolver(status: str, assignee_id: int | None, changes: list[tuple],
+             agent: Callable[[str], int | None]) -> int | None:
+    """Who solved it: the assignee when it last became solved or closed (the solve
+    `resolved_at` stands for), None while it is active or when nobody held it then.
+
+    changes: (at, field, old, new) of its status and assignee events in the order
+    written; an assignee change recorded with the solve comes before it (`touch` and the
+    import record the assignee first). Told by the first reassignment after the solve
+    (its `old`), else by who holds it now: a ticket created or imported solved with an
+    assignee has no assignee event. `agent(old)` is the agent an event's value names
+    (an email; an id from an import)."""
+    if status not in DONE:
+        return None
+    changes = sorted(changes, key=lambda c: c[0])  # as `figures`: by time, then as written
+    solve = max((i for i, c in enumerate(changes) if c[1] == "status" and c[3] in DONE and c[2] not in DONE),
+                default=-1)
+    after = next((c for c in changes[solve + 1:] if c[1] == "assignee"), None)
+    if after is None:
+        return assignee_id
+    return agent(after[2]) if after[2] else None
+
+
 def _seconds(a: datetime, b: datetime) -> int:
     return max(0, int((b - a).total_seconds()))

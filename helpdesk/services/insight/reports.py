@@ -256,15 +256,16 @@ def heatmap(session: Session, sc: Scope) -> dict:
 # -- agents ------------------------------------------------------------------------------
 
 def agents(session: Session, sc: Scope) -> dict:
-    """Per agent: public replies written in the period, tickets solved in the period (held by
-    them now), first replies given in the period with their mean times, CSAT at rating time."""
+    """Per agent: public replies written in the period, tickets solved in the period (credited
+    to the assignee at the solve, `resolver_id`, not to whoever holds them now), first replies
+    given in the period with their mean times, CSAT at rating time."""
     written = select(M.c.author_agent_id, func.count()).where(
         M.c.kind == "reply", M.c.author_agent_id.is_not(None), sc.within(M.c.created_at))
     if sc.query:  # only then does a message need its ticket
         written = written.select_from(M.join(T, T.c.id == M.c.ticket_id)).where(sc.where)
     replies = dict(session.execute(written.group_by(M.c.author_agent_id)).all())
-    solved = dict(session.execute(select(T.c.assignee_id, func.count()).where(_solved(sc), T.c.assignee_id.is_not(None))
-                                  .group_by(T.c.assignee_id)).all())
+    solved = dict(session.execute(select(T.c.resolver_id, func.count()).where(_solved(sc), T.c.resolver_id.is_not(None))
+                                  .group_by(T.c.resolver_id)).all())
     firsts = {r[0]: r[1:] for r in session.execute(
         select(T.c.first_reply_agent_id, func.count(), func.avg(T.c.first_reply_seconds), func.avg(T.c.first_reply_business))
         .where(sc.within(T.c.first_reply_at), T.c.first_reply_agent_id.is_not(None), sc.where)

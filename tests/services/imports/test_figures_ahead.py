@@ -117,5 +117,5 @@ def test_fresh_figures_follow_the_history_rules_for_any_replies():
                  for n, i in enumerate(order)]
         want = figures(created, status, solved, posts, [], wall)
         want.update({name: None for name in ("sla_reply_due_at", "sla_reply_met_at", "sla_resolve_due_at",
-                                             "sla_resolve_met_at")})
+                                             "sla_resolve_met_at", "resolver_id")})
         assert fresh.row(created, status, solved, replies, None, ()) == tuple(want[name] for name in COLUMNS)
