@@ -213,6 +213,8 @@ def _changed(value, where: _Where) -> dict[str, str | None]:
             raise where.bad("changed", f"changed: unknown field {key!r} (use {', '.join(CHANGED_FIELDS)} or field.KEY)")
         if not isinstance(to, str):
             raise where.bad("changed", f"changed.{key} must be a value as text, or \"*\" for any change")
+        if key.startswith("field."):  # as tickets store their field keys (`clean_field_key`)
+            key = "field." + key[6:].strip().lower()
         out[key] = None if to == "*" else to.strip().lower() if key in ("status", "priority", "type") else to.strip()
     return out
 

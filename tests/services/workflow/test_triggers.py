@@ -172,6 +172,21 @@ def test_a_change_in_the_creating_transaction_is_what_counts(desk, vip):
         assert tags_of(s, tid) == []
 
 
+def test_changed_names_a_typed_field_as_written_in_the_file(desk, vip):
+    rules(desk, vip, '''
+[[triggers]]
+name = "emea desk"
+on = ["created", "updated"]
+changed = { "field.Region" = "EMEA" }
+actions = { add_tags = ["emea"] }
+''')
+    tid = desk.write(lambda s: create_ticket(s, vip.agent, NewTicket(subject="x")).id)
+    born = desk.write(lambda s: create_ticket(s, vip.agent, NewTicket(subject="y", fields={"region": "emea"})).id)
+    desk.write(lambda s: update_ticket(s, vip.agent, tid, TicketChanges(fields={"region": "emea"})))
+    with desk.read() as s:
+        assert tags_of(s, tid) == ["emea"] and tags_of(s, born) == ["emea"]
+
+
 def test_a_failing_action_is_a_warning_and_keeps_the_change(desk, vip):
     rules(desk, vip, '''
 [[triggers]]
