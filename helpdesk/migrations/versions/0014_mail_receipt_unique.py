@@ -3,9 +3,9 @@
 Every app on a shared PostgreSQL desk runs the mail-fetch job; two of them can read
 the same unseen message at once, and each transaction's "seen it?" look found nothing
 the other had not yet committed, so both filed it (two tickets for one mail). A unique
-index makes the second insert of a receipt wait for the first and then fail; the
-write is retried from the start (`db.is_retryable`: unique violation) and finds the
-receipt, so the message is a "duplicate", as a re-delivery always was.
+index makes the second fetcher's receipt (claimed before anything is filed,
+`mail.intake._claim`) wait for the first one's commit and then fail, so the message
+is a "duplicate", as a re-delivery always was.
 
 A desk that already holds receipts sharing a Message-ID (filed twice by that race)
 keeps every row: the later ones keep their Message-ID in `reason` and leave the

@@ -463,12 +463,8 @@ def _copy(row: SlaClock, policy: str, clock: Clock) -> None:
 
 def _note_policy_change(session: Session, actor: Actor, ticket: Ticket, policy: Policy | None,
                         reason: str | None) -> None:
-    new = policy.name if policy else None
-    if ticket.sla_policy != new and ticket.sla_policy is not None:
-        record(session, actor, "ticket", ticket.id, "sla_policy", ticket.sla_policy, new,
-               reason=f"targets recomputed from the ticket's start ({reason})" if reason
-               else "targets recomputed from the ticket's start")
-    ticket.sla_policy = new
+    _note_policy_change_plain(session, actor, ticket, policy, reason)
+    ticket.sla_policy = policy.name if policy else None
 
 
 # -- the ticket's summary ----------------------------------------------------------------

@@ -29,9 +29,9 @@ from helpdesk.models import (
     Organization,
     Team,
     Ticket,
-    TicketTag,
 )
 from helpdesk.services.core.actors import Actor
+from helpdesk.services.tickets.lifecycle import tags_of_many
 from helpdesk.services.tickets.listing import condition, ticket_dicts
 from helpdesk.sheets import safe_cell
 from helpdesk.sheets.columns import known_field
@@ -163,10 +163,7 @@ class _Related:
         self.agents = _by_id(session, Agent, {t.assignee_id for t in page})
         self.teams = _by_id(session, Team, {t.team_id for t in page})
         ids = [t.id for t in page]
-        self.tags: dict[int, list[str]] = defaultdict(list)
-        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag)
-                                        .where(TicketTag.ticket_id.in_(ids)).order_by(TicketTag.tag)):
-            self.tags[tid].append(tag)
+        self.tags = tags_of_many(session, ids)
         self.messages: dict[int, list[tuple]] = defaultdict(list)
         if with_messages:
             self._load_messages(session, ids)

@@ -139,6 +139,23 @@ def tags_of(session: Session, ticket_id: int) -> list[str]:
     return sorted(session.exec(select(TicketTag.tag).where(TicketTag.ticket_id == ticket_id)))
 
 
+IDS_PAGE = 5000  # ids a query: PostgreSQL takes at most 65,535 parameters a statement
+
+
+def tags_of_many(session: Session, ticket_ids) -> dict[int, list[str]]:
+    """{ticket: its tags, sorted} for many tickets (every id given is a key)."""
+    from helpdesk.services.core.bulk_sql import listed
+
+    out: dict[int, list[str]] = {tid: [] for tid in ticket_ids}
+    ids = list(out)
+    for start in range(0, len(ids), IDS_PAGE):
+        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag)
+                                        .where(TicketTag.ticket_id.in_(listed(session, ids[start:start + IDS_PAGE])))
+                                        .order_by(TicketTag.ticket_id, TicketTag.tag)):
+            out[tid].append(tag)
+    return out
+
+
 # -- creating ---------------------------------------------------------------
 
 @dataclass

@@ -22,10 +22,10 @@ from helpdesk.models import (
     Organization,
     Team,
     Ticket,
-    TicketTag,
     utcnow,
 )
 from helpdesk.services.core.actors import Actor
+from helpdesk.services.tickets.lifecycle import tags_of_many
 
 T = Ticket.__table__.c
 FAR_FUTURE = datetime(9999, 1, 1)
@@ -141,11 +141,7 @@ def ticket_dicts(session: Session, tickets: list[Ticket], *, now: datetime | Non
     orgs = _by_id(session, Organization, (t.organization_id for t in tickets))
     agents = _by_id(session, Agent, (t.assignee_id for t in tickets))
     teams = _by_id(session, Team, (t.team_id for t in tickets))
-    tags: dict[int, list[str]] = {t.id: [] for t in tickets}
-    if tickets:
-        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag).where(
-                TicketTag.ticket_id.in_(list(tags))).order_by(TicketTag.tag)):
-            tags[tid].append(tag)
+    tags = tags_of_many(session, [t.id for t in tickets])
     slas = sla_summaries(session, tickets, now=now or utcnow())
     from helpdesk.services.customers.assets import assets_of_tickets
 

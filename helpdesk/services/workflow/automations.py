@@ -175,14 +175,12 @@ def _set_chunk(session: Session, ids: list[int], name: str, actor, plan: _Plan,
     from helpdesk.services.core import bus
     from helpdesk.services.core.audit import EVENT_COLUMNS, _text
     from helpdesk.services.core.bulk_sql import delete_rows, insert_rows, listed
+    from helpdesk.services.tickets.lifecycle import tags_of_many
 
     session.flush()
     odd = [tid for tid in ids if tid not in tickets or tickets[tid].status == "closed"]
-    tags: dict[int, set[str]] = {tid: set() for tid in ids}
-    if plan.add or plan.remove:
-        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag)
-                                        .where(TicketTag.ticket_id.in_(listed(session, ids)))):
-            tags[tid].add(tag)
+    tags = {tid: set(found) for tid, found in tags_of_many(session, ids).items()} if plan.add or plan.remove \
+        else {tid: set() for tid in ids}
     team_names = dict(session.execute(select(Team.id, Team.name)).all()) if plan.sets_team else {}
     now = utcnow()
     out: dict[int, dict | None] = {}

@@ -122,6 +122,8 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
     events with one executemany each, one `ticket.updated` per changed ticket published
     together (`bus.publish_many`). Ticket objects already in the session get the new
     values as committed ones, so the ORM never writes them again."""
+    from helpdesk.services.tickets.lifecycle import tags_of_many
+
     actor = rule_actor(rule_name)
     session.flush()  # what the ORM holds goes first: events keep their order per ticket
     rows = {r.id: r for r in session.execute(select(T.c.id, T.c.status, T.c.priority, T.c.team_id, T.c.version,
@@ -130,18 +132,14 @@ def _chunk(session: Session, ids: list[int], rule_name: str, plan: _Plan, kind: 
     out: dict[int, dict | None] = {}
     # closed (or vanished) tickets: `fire` records the warning exactly as always
     odd = {tid for tid in ids if tid not in rows or rows[tid].status == "closed"}
-    tags: dict[int, set[str]] = {}
-    if plan.add or plan.remove:
-        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag)
-                                        .where(TicketTag.ticket_id.in_(listed(session, ids)))):
-            tags.setdefault(tid, set()).add(tag)
+    tags = tags_of_many(session, ids) if plan.add or plan.remove else {}
     team_names = dict(session.execute(select(Team.id, Team.name)).all()) if plan.sets_team else {}
     now = utcnow()
     new_tags, gone_tags, field_events, published, changed = [], [], [], [], []
     for tid in ids:
         if tid in odd:
             continue
-        before = tags.get(tid, set())
+        before = set(tags.get(tid, ()))
         diff, after = plan.diff(rows[tid], before, team_names)
         if after != before:
             new_tags += [(tid, t) for t in sorted(after - before)]

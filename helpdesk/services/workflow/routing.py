@@ -219,17 +219,7 @@ def on_ticket_change(session: Session, event: bus.DomainEvent) -> None:
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None:
         return
-    teams = {ticket.team_id}
-    agent_ids = {ticket.assignee_id}
-    old = event.changes.get("assignee", (None, None))[0]
-    if old:
-        agent_ids.add(session.execute(select(Agent.id).where(Agent.email == old)).scalar())
-    agent_ids.discard(None)
-    for agent_id in agent_ids:
-        agent = _agent(session, agent_id)
-        if agent is not None:
-            teams.add(agent.team_id)
-    want_route(session, teams)
+    _route_around(session, {ticket.team_id}, {ticket.assignee_id}, [event])
 
 
 ROUTING_INPUTS = frozenset({"status", "team", "assignee", "priority", "skills"})
@@ -260,6 +250,12 @@ def on_many_changes(session: Session, events: list[bus.DomainEvent]) -> None:
                                                 .where(Ticket.id.in_(listed(session, ids)))):
         teams.add(team_id)
         agent_ids.add(assignee_id)
+    _route_around(session, teams, agent_ids, events)
+
+
+def _route_around(session: Session, teams: set, agent_ids: set, events: list[bus.DomainEvent]) -> None:
+    """Route `teams`, and the teams of these agents and of the agents the changes took
+    tickets from (a freed slot)."""
     for old in {e.changes["assignee"][0] for e in events if e.changes.get("assignee", (None, None))[0]}:
         agent_ids.add(session.execute(select(Agent.id).where(Agent.email == old)).scalar())
     agent_ids.discard(None)

@@ -167,26 +167,24 @@ def _created_values(session: Session, rules: RuleSet, batch: dict[int, Change]) 
 def _values_now(session: Session, ids: list[int], names: set[str]) -> dict[int, dict[str, object]]:
     """{ticket: {field: value}} as diffs name them (team and assignee by name and email,
     tags as the sorted list), for the fields in `names` that hold a value."""
-    from helpdesk.models import Agent, Team, TicketTag
+    from helpdesk.models import Agent, Team
+    from helpdesk.services.tickets.lifecycle import IDS_PAGE, tags_of_many
 
     out: dict[int, dict[str, object]] = {tid: {} for tid in ids}
-    rows = session.execute(select(Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Ticket.type,
-                                  Team.name.label("team"), Agent.email.label("assignee"), Ticket.fields)
-                           .outerjoin(Team, Team.id == Ticket.team_id).outerjoin(Agent, Agent.id == Ticket.assignee_id)
-                           .where(Ticket.id.in_(listed(session, ids))))
-    for row in rows:
-        for name in names:
-            value = (row.fields or {}).get(name[6:]) if name.startswith("field.") else getattr(row, name, None)
-            if value is not None:
-                out[row.id][name] = value
+    for start in range(0, len(ids), IDS_PAGE):
+        for row in session.execute(select(Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Ticket.type,
+                                          Team.name.label("team"), Agent.email.label("assignee"), Ticket.fields)
+                                   .outerjoin(Team, Team.id == Ticket.team_id)
+                                   .outerjoin(Agent, Agent.id == Ticket.assignee_id)
+                                   .where(Ticket.id.in_(listed(session, ids[start:start + IDS_PAGE])))):
+            for name in names:
+                value = (row.fields or {}).get(name[6:]) if name.startswith("field.") else getattr(row, name, None)
+                if value is not None:
+                    out[row.id][name] = value
     if "tags" in names:
-        tags: dict[int, list[str]] = {}
-        for tid, tag in session.execute(select(TicketTag.ticket_id, TicketTag.tag)
-                                        .where(TicketTag.ticket_id.in_(listed(session, ids)))
-                                        .order_by(TicketTag.ticket_id, TicketTag.tag)):
-            tags.setdefault(tid, []).append(tag)
-        for tid, listed_tags in tags.items():
-            out[tid]["tags"] = listed_tags
+        for tid, tags in tags_of_many(session, ids).items():
+            if tags:
+                out[tid]["tags"] = tags
     return out
 
 
